@@ -1,0 +1,59 @@
+# One entry point for people and CI. `make test` sets up everything it needs from this repo.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+TOOLS := .venv-tools
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: install tools run test test-unit test-functional test-e2e lint format build validate clean
+
+install: $(VENV)/.installed  ## virtualenv with the package, the local stack and the test tools
+
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+tools: $(TOOLS)/.installed  ## aws-sam-cli and cfn-lint in their own virtualenv (they pin their own boto3)
+
+$(TOOLS)/.installed: requirements/tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet -r requirements/tools.txt
+	touch $@
+
+run: install  ## start the local stack with its defaults (Ctrl-C stops it)
+	$(BIN)/otlp-failover local $(ARGS)
+
+test: install tools test-unit test-functional test-e2e validate build  ## everything CI runs
+
+test-unit: install
+	$(PYTEST) tests/unit -q
+
+test-functional: install
+	$(PYTEST) tests/functional -q
+
+test-e2e: install
+	$(PYTEST) tests/e2e -q
+
+lint: install  ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+validate: tools  ## cfn-lint and sam validate --lint over template.yaml
+	$(TOOLS)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
+
+build: tools  ## sam build without Docker (makefile build method, arm64 wheels)
+	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build
+
+clean:
+	rm -rf .aws-sam build $(VENV) $(TOOLS)

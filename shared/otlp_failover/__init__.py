@@ -1,0 +1,1 @@
+"""OTLP failover gateway: OTLP/HTTP in, the highest-priority healthy level out."""
