@@ -26,7 +26,7 @@ DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_INTERVAL = 30.0
 DEFAULT_RETRY_GAP = 5.0
 DEFAULT_EXPORT_TIMEOUT = 5.0
-DEFAULT_RETRY_MAX_ELAPSED = 6.0
+DEFAULT_RETRY_MAX_ELAPSED = 2.0  # the client is waiting; the next level is the real retry
 DEFAULT_RETRY_INITIAL_INTERVAL = 0.2
 DEFAULT_RETRY_MAX_INTERVAL = 2.0
 DEFAULT_BACKUP_PREFIX = "backup"
@@ -132,9 +132,11 @@ def _levels(raw: Any) -> tuple[tuple[ExporterConfig, ...], ...]:
 
 def _exporter(where: str, entry: Any) -> ExporterConfig:
     if not isinstance(entry, Mapping) or len(entry) != 1:
-        raise ConfigError(where, "must be one mapping {'otlphttp[/name]': {...}} or {'s3[/name]': {...}}")
+        raise ConfigError(
+            where, "must be one mapping {'otlphttp[/name]': {...}} or {'s3[/name]': {...}}"
+        )
     ((key, settings),) = entry.items()
-    kind, _, name = str(key).partition("/")
+    kind = str(key).partition("/")[0]
     settings = settings or {}
     if not isinstance(settings, Mapping):
         raise ConfigError(f"{where}.{key}", "must be a mapping")
@@ -176,7 +178,9 @@ def _retry(where: str, raw: Any) -> RetryConfig:
         raise ConfigError(f"{where}.enabled", "must be true or false")
     return RetryConfig(
         enabled=enabled,
-        initial_interval=_duration(raw, "initial_interval", DEFAULT_RETRY_INITIAL_INTERVAL, 0, where),
+        initial_interval=_duration(
+            raw, "initial_interval", DEFAULT_RETRY_INITIAL_INTERVAL, 0, where
+        ),
         max_interval=_duration(raw, "max_interval", DEFAULT_RETRY_MAX_INTERVAL, 0, where),
         max_elapsed_time=_duration(raw, "max_elapsed_time", DEFAULT_RETRY_MAX_ELAPSED, 0, where),
     )

@@ -8,7 +8,10 @@ class FailoverError(Exception):
 
 
 class ConfigError(FailoverError):
-    """A configuration value is missing or wrong; ``field`` names it (``priority_levels[1][0].endpoint``)."""
+    """A configuration value is missing or wrong; ``field`` names it.
+
+    Example field: ``priority_levels[1][0].endpoint``.
+    """
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"invalid configuration: {field}: {problem}")

@@ -19,10 +19,11 @@ from otlp_failover.errors import ConfigError
 
 FAILOVER_CONFIG = "FAILOVER_CONFIG"
 PRIMARY_ENDPOINT = "PRIMARY_ENDPOINT"
-PRIMARY_HEADERS_SECRET = "PRIMARY_HEADERS_SECRET"
+PRIMARY_HEADERS_SECRET = "PRIMARY_HEADERS_SECRET"  # noqa: S105 - a variable name
 SECONDARY_ENDPOINT = "SECONDARY_ENDPOINT"
-SECONDARY_HEADERS_SECRET = "SECONDARY_HEADERS_SECRET"
+SECONDARY_HEADERS_SECRET = "SECONDARY_HEADERS_SECRET"  # noqa: S105 - a variable name
 EXPORT_TIMEOUT = "EXPORT_TIMEOUT"
+EXPORT_RETRY_BUDGET = "EXPORT_RETRY_BUDGET"  # retry_on_failure.max_elapsed_time per exporter
 BACKUP_BUCKET = "BACKUP_BUCKET"
 BACKUP_PREFIX = "BACKUP_PREFIX"
 MAX_RETRIES = "MAX_RETRIES"
@@ -30,15 +31,21 @@ RETRY_INTERVAL = "RETRY_INTERVAL"
 RETRY_GAP = "RETRY_GAP"
 STATE_TABLE = "STATE_TABLE"
 STATE_CACHE_TTL = "STATE_CACHE_TTL"
-INGEST_TOKEN_SECRET = "INGEST_TOKEN_SECRET"
+INGEST_TOKEN_SECRET = "INGEST_TOKEN_SECRET"  # noqa: S105 - a variable name
 MAX_BODY_BYTES = "MAX_BODY_BYTES"
 MAX_DECOMPRESSED_BYTES = "MAX_DECOMPRESSED_BYTES"
 DRAIN_FUNCTION_NAME = "DRAIN_FUNCTION_NAME"
+DRAIN_RATE = "DRAIN_RATE"
+DRAIN_BATCH_LINES = "DRAIN_BATCH_LINES"
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # Powertools reads the same variable
 
 # API Gateway / Lambda hard limit is 6 MB for the whole event; the body is base64 inside it.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024 + 512 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
 DEFAULT_STATE_CACHE_TTL = 5.0
+DEFAULT_METRICS_NAMESPACE = "OtlpFailover"
+DEFAULT_DRAIN_RATE = 20.0  # requests per second into a backend that just recovered
+DEFAULT_DRAIN_BATCH_LINES = 200
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,9 @@ class Settings:
     max_body_bytes: int
     max_decompressed_bytes: int
     drain_function_name: str | None
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    drain_rate: float = DEFAULT_DRAIN_RATE
+    drain_batch_lines: int = DEFAULT_DRAIN_BATCH_LINES
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +77,11 @@ class Settings:
                 _number(env, MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES)
             ),
             drain_function_name=env.get(DRAIN_FUNCTION_NAME) or None,
+            metrics_namespace=env.get(METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            drain_rate=_number(env, DRAIN_RATE, DEFAULT_DRAIN_RATE) or DEFAULT_DRAIN_RATE,
+            drain_batch_lines=max(
+                1, int(_number(env, DRAIN_BATCH_LINES, DEFAULT_DRAIN_BATCH_LINES))
+            ),
         )
 
 
@@ -96,6 +111,8 @@ def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:
             exporter["headers_secret"] = env[secret_var]
         if env.get(EXPORT_TIMEOUT):
             exporter["timeout"] = env[EXPORT_TIMEOUT]
+        if env.get(EXPORT_RETRY_BUDGET):
+            exporter["retry_on_failure"] = {"max_elapsed_time": env[EXPORT_RETRY_BUDGET]}
         levels.append([{f"otlphttp/{name}": exporter}])
     if env.get(BACKUP_BUCKET):
         backup = {"bucket": env[BACKUP_BUCKET], "prefix": env.get(BACKUP_PREFIX) or "backup"}

@@ -1,0 +1,90 @@
+"""The gateway's own metrics, written as CloudWatch EMF through Powertools.
+
+Counts are summed during an invocation and flushed once at its end, one EMF document per
+dimension set, so an export costs a dictionary update, not a log line per metric. Totals
+are also kept for the process, which the local stack serves as Prometheus text.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+
+import orjson
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
+
+from otlp_failover.signals import Signal
+
+Dimensions = tuple[tuple[str, str], ...]
+
+CURRENT_LEVEL = "CurrentLevel"
+FAILOVERS = "Failovers"
+RECOVERIES = "Recoveries"
+EXPORTS_ACCEPTED = "ExportsAccepted"
+EXPORT_FAILURES = "ExportFailures"
+EXPORTS_REFUSED = "ExportsRefused"  # 503: every level failed
+BACKUP_WRITES = "BackupWrites"
+BACKUP_BYTES = "BackupBytes"
+DRAINED_REQUESTS = "DrainedRequests"
+DEAD_LETTERED = "DeadLetteredRequests"
+BACKLOG_OBJECTS = "BacklogObjects"
+BACKLOG_OLDEST_AGE = "BacklogOldestAge"
+
+_UNITS = {BACKUP_BYTES: "Bytes", BACKLOG_OLDEST_AGE: "Seconds", CURRENT_LEVEL: "None"}
+_GAUGES = frozenset({CURRENT_LEVEL, BACKLOG_OBJECTS, BACKLOG_OLDEST_AGE})
+
+
+def _print(document: str) -> None:
+    print(document)  # noqa: T201 - EMF is read from the function's stdout
+
+
+class Telemetry:
+    def __init__(self, namespace: str, emit: Callable[[str], None] = _print) -> None:
+        self.namespace = namespace
+        self._emit = emit
+        self._lock = threading.Lock()
+        self._pending: dict[Dimensions, dict[str, float]] = defaultdict(dict)
+        self._totals: dict[tuple[str, Dimensions], float] = {}
+
+    def count(self, name: str, signal: Signal, value: float = 1, level: int | None = None) -> None:
+        self._record(name, _dims(signal, level), value)
+
+    def gauge(self, name: str, signal: Signal, value: float) -> None:
+        self._record(name, _dims(signal, None), value)
+
+    def _record(self, name: str, dims: Dimensions, value: float) -> None:
+        with self._lock:
+            pending = self._pending[dims]
+            if name in _GAUGES:
+                pending[name] = value
+                self._totals[(name, dims)] = value
+            else:
+                pending[name] = pending.get(name, 0) + value
+                self._totals[(name, dims)] = self._totals.get((name, dims), 0) + value
+
+    def flush(self) -> None:
+        """Write what was recorded since the last flush as EMF documents."""
+        with self._lock:
+            pending, self._pending = self._pending, defaultdict(dict)
+        for dims, values in pending.items():
+            provider = AmazonCloudWatchEMFProvider(namespace=self.namespace)
+            for key, dimension in dims:
+                provider.add_dimension(key, dimension)
+            for name, value in values.items():
+                provider.add_metric(name=name, unit=_UNITS.get(name, "Count"), value=value)
+            self._emit(orjson.dumps(provider.serialize_metric_set()).decode())
+
+    def totals(self) -> dict[tuple[str, Dimensions], float]:
+        """Process-lifetime totals (gauges: the last value), for the local /metrics page."""
+        with self._lock:
+            return dict(self._totals)
+
+
+def _dims(signal: Signal, level: int | None) -> Dimensions:
+    dims: list[tuple[str, str]] = [("Signal", signal.value)]
+    if level is not None:
+        dims.append(("Level", str(level)))
+    return tuple(dims)
