@@ -1,0 +1,34 @@
+"""The OTLP codec: request bodies in, OTLP/JSON lines and response bodies out."""
+
+from __future__ import annotations
+
+from otlp_failover.codec.body import ExportBody, check_ids, count_items, decode_export, gunzip
+from otlp_failover.codec.json_decode import decode_json, parse_json_message
+from otlp_failover.codec.json_encode import encode_json
+from otlp_failover.codec.media import MediaType, parse_content_encoding, parse_content_type
+from otlp_failover.codec.status import (
+    decode_export_response,
+    decode_status,
+    export_response_body,
+    rpc_code,
+    status_body,
+)
+
+__all__ = [
+    "ExportBody",
+    "MediaType",
+    "check_ids",
+    "count_items",
+    "decode_export",
+    "decode_export_response",
+    "decode_json",
+    "decode_status",
+    "encode_json",
+    "export_response_body",
+    "gunzip",
+    "parse_content_encoding",
+    "parse_content_type",
+    "parse_json_message",
+    "rpc_code",
+    "status_body",
+]

@@ -1,0 +1,53 @@
+"""Content-Type and Content-Encoding of an OTLP/HTTP request: what the gateway speaks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from otlp_failover.errors import UnsupportedMediaTypeError
+
+
+class MediaType(StrEnum):
+    PROTOBUF = "application/x-protobuf"
+    JSON = "application/json"
+
+
+_BY_NAME = {media.value: media for media in MediaType}
+_UTF8 = frozenset({"utf-8", "utf8"})
+_SPOKEN = "application/x-protobuf or application/json"
+
+
+def parse_content_type(header: str | None) -> MediaType:
+    """The media type of ``header``; parameters allowed, only UTF-8 for JSON (else 415)."""
+    if header is None or not header.strip():
+        raise UnsupportedMediaTypeError(f"missing Content-Type: send {_SPOKEN}")
+    essence, _, parameters = header.partition(";")
+    media = _BY_NAME.get(essence.strip().lower())
+    if media is None:
+        raise UnsupportedMediaTypeError(
+            f"unsupported Content-Type {header.strip()!r}: send {_SPOKEN}"
+        )
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset" or media is not MediaType.JSON:
+            continue
+        charset = value.strip().strip('"').lower()
+        if charset not in _UTF8:
+            raise UnsupportedMediaTypeError(
+                f"unsupported charset {charset!r} for application/json: OTLP/JSON is UTF-8"
+            )
+    return media
+
+
+def parse_content_encoding(header: str | None) -> str | None:
+    """``"gzip"`` or None (no header, empty, ``identity``); anything else is a 415."""
+    if header is None:
+        return None
+    encoding = header.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return "gzip"
+    raise UnsupportedMediaTypeError(
+        f"unsupported Content-Encoding {header.strip()!r}: send gzip or no encoding"
+    )
