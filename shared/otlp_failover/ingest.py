@@ -19,6 +19,7 @@ from otlp_failover.auth import TokenAuthenticator
 from otlp_failover.codec import (
     ExportBody,
     MediaType,
+    check_ids,
     decode_export,
     decode_export_response,
     export_response_body,
@@ -102,6 +103,9 @@ class IngestGateway:
             request.headers.get("content-encoding"),
             max_decompressed_bytes=self.runtime.settings.max_decompressed_bytes,
         )
+        # The same bytes get the same answer whichever level is current: a bad id that the
+        # primary would refuse must not become a backup line that can never be replayed.
+        check_ids(body)
         return self._answer(body, self.router.route(body, deadline))
 
     def _answer(self, body: ExportBody, routed: RouteResult) -> dict[str, Any]:

@@ -34,7 +34,7 @@ class Action(Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    """What to write, and on which condition: the write holds only while ``level == expected_level``."""
+    """What to write, and the condition: the write holds only while ``level == expected_level``."""
 
     action: Action
     expected_level: int
