@@ -1,0 +1,1 @@
+"""Operator subcommands of ``otlp-failover``, one module each."""
