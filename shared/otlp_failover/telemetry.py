@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import orjson
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
@@ -69,6 +70,8 @@ class Telemetry:
         """Write what was recorded since the last flush as EMF documents."""
         with self._lock:
             pending, self._pending = self._pending, defaultdict(dict)
+        if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED: the local stack keeps totals only
+            return
         for dims, values in pending.items():
             provider = AmazonCloudWatchEMFProvider(namespace=self.namespace)
             for key, dimension in dims:

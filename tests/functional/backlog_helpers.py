@@ -1,0 +1,66 @@
+"""Builds a backlog in the moto bucket and reads what a backend received, span by span."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from otlp_failover.backup_layout import BackupLayout
+from otlp_failover.codec import encode_json
+from otlp_failover.local.aws import AwsEmulator
+from otlp_failover.local.backend import OtlpBackend
+from otlp_failover.signals import Signal
+
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def request_named(name: str) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.name, span.trace_id, span.span_id = name, b"\x01" * 16, b"\x02" * 8
+    return request
+
+
+def seed_backlog(
+    aws: AwsEmulator,
+    bucket: str,
+    objects: int,
+    lines_per_object: int = 1,
+    bad: set[str] = frozenset(),
+) -> list[str]:
+    """``objects`` backup objects of ``lines_per_object`` lines; returns the span names in order.
+
+    Names listed in ``bad`` are written as lines that do not decode.
+    """
+    layout, s3, names = BackupLayout("backup"), aws.s3(), []
+    for o in range(objects):
+        lines = []
+        for n in range(lines_per_object):
+            name = f"o{o:04d}-l{n:03d}"
+            names.append(name)
+            lines.append(
+                b'{"resourceSpans": nope' if name in bad else encode_json(request_named(name))
+            )
+        key = layout.new_key(Signal.TRACES, START + timedelta(seconds=o), unique=f"{o:06d}")
+        s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(lines) + b"\n")
+    return names
+
+
+def received_names(backend: OtlpBackend) -> Counter[str]:
+    names: Counter[str] = Counter()
+    for export in backend.exports:
+        for resource in export.message.resource_spans:
+            for scope in resource.scope_spans:
+                names.update(span.name for span in scope.spans)
+    return names
+
+
+def bucket_keys(aws: AwsEmulator, bucket: str, prefix: str = "") -> list[str]:
+    paginator = aws.s3().get_paginator("list_objects_v2")
+    return [
+        entry["Key"]
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+        for entry in page.get("Contents", [])
+    ]
