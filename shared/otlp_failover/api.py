@@ -19,6 +19,7 @@ class HttpRequest:
     headers: Mapping[str, str]  # lower-case names, as API Gateway delivers them
     body: bytes
     request_id: str
+    iam_caller: str | None = None  # set by API Gateway when the route uses AWS_IAM auth
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any], max_body_bytes: int) -> HttpRequest:
@@ -43,6 +44,7 @@ class HttpRequest:
             headers=headers,
             body=body,
             request_id=str(event.get("requestContext", {}).get("requestId", "")),
+            iam_caller=_iam_caller(event),
         )
 
     def reply_media_type(self) -> MediaType:
@@ -51,6 +53,12 @@ class HttpRequest:
         if content_type == MediaType.PROTOBUF.value:
             return MediaType.PROTOBUF
         return MediaType.JSON
+
+
+def _iam_caller(event: Mapping[str, Any]) -> str | None:
+    iam = (event.get("requestContext", {}).get("authorizer") or {}).get("iam") or {}
+    caller = iam.get("userArn") or iam.get("callerId")
+    return str(caller) if caller else None
 
 
 def response(

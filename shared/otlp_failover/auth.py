@@ -1,21 +1,31 @@
-"""Bearer-token check for the ingest API, constant-time against every valid token."""
+"""Who may call the ingest API: bearer tokens (default) or IAM, checked by API Gateway."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from typing import Protocol
 
+from otlp_failover.api import HttpRequest
 from otlp_failover.errors import UnauthorizedError
 
 
+class Authenticator(Protocol):
+    def check(self, request: HttpRequest) -> None:
+        """Return if the caller may send; raise ``UnauthorizedError`` otherwise."""
+
+
 class TokenAuthenticator:
-    """``tokens`` is called per request; it caches, so rotation needs no redeploy."""
+    """Constant-time check against every valid token (several during a rotation).
+
+    ``tokens`` is called per request and caches, so a rotation needs no redeploy.
+    """
 
     def __init__(self, tokens: Callable[[], tuple[str, ...]]) -> None:
         self._tokens = tokens
 
-    def check(self, headers: Mapping[str, str]) -> None:
-        presented = _bearer(headers.get("authorization", ""))
+    def check(self, request: HttpRequest) -> None:
+        presented = _bearer(request.headers.get("authorization", ""))
         if presented is None:
             raise UnauthorizedError("missing bearer token (Authorization: Bearer <token>)")
         matched = False
@@ -24,6 +34,14 @@ class TokenAuthenticator:
             matched |= hmac.compare_digest(presented.encode(), token.encode())
         if not matched:
             raise UnauthorizedError("invalid bearer token")
+
+
+class IamAuthenticator:
+    """API Gateway verified the SigV4 signature; the event must say who signed."""
+
+    def check(self, request: HttpRequest) -> None:
+        if not request.iam_caller:
+            raise UnauthorizedError("IAM authorization expected but the request carries none")
 
 
 def _bearer(header: str) -> str | None:

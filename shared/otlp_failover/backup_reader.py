@@ -74,7 +74,6 @@ class BackupReader:
                 Key=target,
                 Body=line + b"\n",
                 ContentType="application/x-ndjson",
-                ServerSideEncryption="AES256",
                 Metadata={"reason": _UNSAFE_METADATA.sub("?", reason)[:1024], "source": key},
             )
         except (ClientError, BotoCoreError) as exc:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from otlp_failover.api import HttpRequest, error_response, response
-from otlp_failover.auth import TokenAuthenticator
+from otlp_failover.auth import Authenticator, IamAuthenticator, TokenAuthenticator
 from otlp_failover.codec import (
     ExportBody,
     MediaType,
@@ -25,6 +25,7 @@ from otlp_failover.codec import (
     export_response_body,
 )
 from otlp_failover.errors import (
+    ConfigError,
     MethodNotAllowedError,
     NotFoundError,
     RequestError,
@@ -34,6 +35,7 @@ from otlp_failover.errors import (
 from otlp_failover.exporters import ExportResult
 from otlp_failover.router import FailoverRouter, RouteResult
 from otlp_failover.runtime import Runtime
+from otlp_failover.settings import INGEST_TOKEN_SECRET
 from otlp_failover.signals import Signal
 from otlp_failover.status import status_document
 
@@ -45,17 +47,21 @@ DEFAULT_RETRY_AFTER = 10  # seconds a client waits when every level failed
 
 
 class IngestGateway:
-    def __init__(self, runtime: Runtime, router: FailoverRouter, auth: TokenAuthenticator) -> None:
+    def __init__(self, runtime: Runtime, router: FailoverRouter, auth: Authenticator) -> None:
         self.runtime = runtime
         self.router = router
         self.auth = auth
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> IngestGateway:
+        auth: Authenticator
         secret = runtime.settings.ingest_token_secret
-        if secret is None:
-            raise SecretError("INGEST_TOKEN_SECRET is not set: refusing to run without auth")
-        auth = TokenAuthenticator(lambda: runtime.secrets.tokens(secret))
+        if runtime.settings.auth_mode == "iam":
+            auth = IamAuthenticator()
+        elif secret is None:
+            raise ConfigError(INGEST_TOKEN_SECRET, "is required unless AUTH_MODE is iam")
+        else:
+            auth = TokenAuthenticator(lambda: runtime.secrets.tokens(secret))
         router = FailoverRouter(
             runtime.levels, runtime.store, runtime.policy, telemetry=runtime.telemetry
         )
@@ -88,7 +94,7 @@ class IngestGateway:
         signal = Signal.from_path(request.path)
         if signal is None and request.path.rstrip("/") != "/status":
             raise NotFoundError(f"no route for {request.path}")
-        self.auth.check(request.headers)
+        self.auth.check(request)
         if signal is None:
             if request.method != "GET":
                 raise MethodNotAllowedError("use GET /status")

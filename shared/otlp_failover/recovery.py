@@ -128,7 +128,8 @@ class Prober:
         for level in runtime.levels[: state.level if probe else 0]:
             if level.index > 0:
                 self._sleep(runtime.settings.failover.retry_gap)
-            result = level.export(empty_export(signal), self._clock() + PROBE_TIMEOUT)
+            # Exporters measure deadlines on time.monotonic, whatever clock schedules the probe.
+            result = level.export(empty_export(signal), time.monotonic() + PROBE_TIMEOUT)
             decision = runtime.policy.after_probe(
                 state, level.index, result.accepted, self._wall_clock()
             )

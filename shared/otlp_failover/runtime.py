@@ -59,7 +59,8 @@ class Runtime:
     def build(cls, settings: Settings | None = None, session: Any = None) -> Runtime:
         settings = settings or Settings.from_environment()
         aws = session or boto3.session.Session()
-        secrets = SecretReader(aws.client("secretsmanager", config=_AWS_CONFIG))
+        # A short TTL: a rotated ingest token is honoured within a minute, per instance.
+        secrets = SecretReader(aws.client("secretsmanager", config=_AWS_CONFIG), ttl=60.0)
         s3 = aws.client("s3", config=_AWS_CONFIG)
         dynamodb = aws.client("dynamodb", config=_AWS_CONFIG)
         http = new_session()

@@ -31,6 +31,7 @@ RETRY_INTERVAL = "RETRY_INTERVAL"
 RETRY_GAP = "RETRY_GAP"
 STATE_TABLE = "STATE_TABLE"
 STATE_CACHE_TTL = "STATE_CACHE_TTL"
+AUTH_MODE = "AUTH_MODE"  # "token": bearer tokens from INGEST_TOKEN_SECRET; "iam": SigV4 at the API
 INGEST_TOKEN_SECRET = "INGEST_TOKEN_SECRET"  # noqa: S105 - a variable name
 MAX_BODY_BYTES = "MAX_BODY_BYTES"
 MAX_DECOMPRESSED_BYTES = "MAX_DECOMPRESSED_BYTES"
@@ -54,6 +55,7 @@ class Settings:
     state_table: str
     state_cache_ttl: float
     ingest_token_secret: str | None
+    auth_mode: str
     max_body_bytes: int
     max_decompressed_bytes: int
     drain_function_name: str | None
@@ -72,6 +74,7 @@ class Settings:
             state_table=table,
             state_cache_ttl=_number(env, STATE_CACHE_TTL, DEFAULT_STATE_CACHE_TTL),
             ingest_token_secret=env.get(INGEST_TOKEN_SECRET) or None,
+            auth_mode=_auth_mode(env),
             max_body_bytes=int(_number(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
             max_decompressed_bytes=int(
                 _number(env, MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES)
@@ -126,6 +129,13 @@ def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:
         if env.get(var):
             raw[key] = env[var]
     return raw
+
+
+def _auth_mode(env: Mapping[str, str]) -> str:
+    mode = (env.get(AUTH_MODE) or "token").strip().lower()
+    if mode not in ("token", "iam"):
+        raise ConfigError(AUTH_MODE, f"must be 'token' or 'iam', got {mode!r}")
+    return mode
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -259,3 +259,28 @@ def test_a_protobuf_span_with_a_short_trace_id_is_a_400_on_every_level(
         assert reply.status == 400
         assert "trace" in reply.rpc_message().lower()
     assert backend.requests_seen == 0
+
+
+def test_every_token_in_the_secret_is_valid_during_a_rotation(
+    chain_env: dict[str, str], aws: AwsEmulator
+) -> None:
+    secret = aws.create_token_secret("rotating-token", ["old-token", "new-token"])
+    gateway = Gateway.build({**chain_env, "INGEST_TOKEN_SECRET": secret})
+    for token in ("old-token", "new-token"):
+        assert gateway.send("/v1/traces", token=token).status == 200
+    assert gateway.send("/v1/traces", token="older-token").status == 401
+
+
+def test_iam_mode_accepts_only_requests_api_gateway_signed_off(chain_env: dict[str, str]) -> None:
+    env = {k: v for k, v in chain_env.items() if k != "INGEST_TOKEN_SECRET"}
+    gateway = Gateway.build({**env, "AUTH_MODE": "iam"})
+    event = {
+        "rawPath": "/v1/traces",
+        "requestContext": {"http": {"method": "POST"}},
+        "headers": {"content-type": "application/x-protobuf"},
+        "body": "",
+    }
+    assert gateway.invoke(event).status == 401
+    signed = {"iam": {"userArn": "arn:aws:iam::123456789012:role/collector"}}
+    event["requestContext"] = {**event["requestContext"], "authorizer": signed}
+    assert gateway.invoke(event).status == 200

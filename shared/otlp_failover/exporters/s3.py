@@ -1,6 +1,8 @@
 """S3 backup exporter: one object per export request, one OTLP/JSON line in it.
 
 The object is written before the client is answered, so a 200 means the data is in S3.
+It is encrypted by the bucket's default encryption (SSE-S3, or the KMS key the template
+names), so the writer needs no key of its own.
 The line format is the collector file exporter's, so each line replays with curl.
 """
 
@@ -45,7 +47,6 @@ class S3BackupExporter(Exporter):
                 Key=key,
                 Body=line,
                 ContentType=CONTENT_TYPE,
-                ServerSideEncryption="AES256",
                 Metadata={"items": str(body.item_count)},
             )
         except ClientError as exc:
