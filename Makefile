@@ -6,7 +6,7 @@ TOOLS := .venv-tools
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install tools run test test-unit test-functional test-e2e lint format build validate clean
+.PHONY: install tools run test test-unit test-functional test-e2e test-fuzz fuzz lint format build validate clean
 
 install: $(VENV)/.installed  ## virtualenv with the package, the local stack and the test tools
 
@@ -28,7 +28,7 @@ $(TOOLS)/.installed: requirements/tools.txt
 run: install  ## start the local stack with its defaults (Ctrl-C stops it)
 	$(BIN)/otlp-failover local $(ARGS)
 
-test: install tools test-unit test-functional test-e2e validate build  ## everything CI runs
+test: install tools lint test-unit test-functional test-e2e test-fuzz validate build  ## everything CI runs
 
 test-unit: install
 	$(PYTEST) tests/unit -q
@@ -38,6 +38,9 @@ test-functional: install
 
 test-e2e: install
 	$(PYTEST) tests/e2e -q
+
+test-fuzz: install  ## a short fuzz pass: the seeds plus a few hundred generated requests
+	$(PYTEST) tests/fuzz -q
 
 lint: install  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -57,3 +60,6 @@ build: tools  ## sam build without Docker (makefile build method, arm64 wheels)
 
 clean:
 	rm -rf .aws-sam build $(VENV) $(TOOLS)
+
+fuzz: install  ## fuzz the ingest handler (FUZZ_EXAMPLES=20000 by default here; CI runs a short pass)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PYTEST) tests/fuzz -q

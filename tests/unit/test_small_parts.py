@@ -1,0 +1,134 @@
+"""Pure pieces: backup key layout, API event parsing, auth, Prometheus text, EMF documents."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from otlp_failover.api import HttpRequest
+from otlp_failover.auth import IamAuthenticator, TokenAuthenticator
+from otlp_failover.backup_layout import BackupLayout
+from otlp_failover.errors import BadRequestError, PayloadTooLargeError, UnauthorizedError
+from otlp_failover.local import prometheus
+from otlp_failover.signals import Signal
+from otlp_failover.telemetry import Telemetry
+
+MOMENT = datetime(2026, 11, 27, 9, 5, 7, 123456, tzinfo=UTC)
+
+
+def test_backup_keys_follow_the_documented_layout_and_sort_by_time() -> None:
+    layout = BackupLayout("backup")
+    key = layout.new_key(Signal.LOGS, MOMENT, unique="abc")
+    assert key == "backup/logs/2026/11/27/09/20261127T090507.123456Z-abc.jsonl"
+    later = layout.new_key(Signal.LOGS, MOMENT.replace(hour=10), unique="000")
+    assert sorted([later, key]) == [key, later]
+    assert layout.written_at(key) == MOMENT
+    assert layout.processed_key(key).startswith("processed/backup/logs/")
+    assert layout.deadletter_key(key).startswith("deadletter/backup/logs/")
+
+
+def event(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "rawPath": "/v1/traces",
+        "requestContext": {"http": {"method": "post"}, "requestId": "r-1"},
+        "headers": {"Content-Type": "application/json"},
+        "body": "{}",
+        "isBase64Encoded": False,
+    }
+    return base | overrides
+
+
+def test_events_become_requests_with_lower_case_headers() -> None:
+    request = HttpRequest.from_event(event(), max_body_bytes=100)
+    assert (request.method, request.path, request.body) == ("POST", "/v1/traces", b"{}")
+    assert request.headers == {"content-type": "application/json"}
+    assert request.request_id == "r-1" and request.iam_caller is None
+
+
+def test_base64_bodies_are_decoded_and_lying_flags_refused() -> None:
+    body = base64.b64encode(b"\x00\x01").decode()
+    assert HttpRequest.from_event(event(body=body, isBase64Encoded=True), 100).body == b"\x00\x01"
+    with pytest.raises(BadRequestError):
+        HttpRequest.from_event(event(body="%%%", isBase64Encoded=True), 100)
+
+
+def test_oversized_bodies_are_refused_before_decoding() -> None:
+    with pytest.raises(PayloadTooLargeError):
+        HttpRequest.from_event(event(body="x" * 101), max_body_bytes=100)
+    with pytest.raises(PayloadTooLargeError):
+        huge = base64.b64encode(b"x" * 200).decode()
+        HttpRequest.from_event(event(body=huge, isBase64Encoded=True), max_body_bytes=100)
+
+
+def request_with(headers: dict[str, str], iam: str | None = None) -> HttpRequest:
+    return HttpRequest("POST", "/v1/traces", headers, b"", "r", iam)
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [
+        ("Bearer new", True),
+        ("bearer old", True),
+        ("Bearer  new ", True),
+        ("Bearer guess", False),
+        ("Basic new", False),
+        ("new", False),
+        ("Bearer", False),
+        ("", False),
+    ],
+)
+def test_bearer_tokens_any_of_the_rotation_set(header: str, ok: bool) -> None:
+    auth = TokenAuthenticator(lambda: ("new", "old"))
+    if ok:
+        auth.check(request_with({"authorization": header}))
+    else:
+        with pytest.raises(UnauthorizedError):
+            auth.check(request_with({"authorization": header}))
+
+
+def test_iam_mode_needs_the_caller_api_gateway_verified() -> None:
+    IamAuthenticator().check(request_with({}, iam="arn:aws:iam::1:role/x"))
+    with pytest.raises(UnauthorizedError):
+        IamAuthenticator().check(request_with({"authorization": "Bearer anything"}))
+
+
+def test_prometheus_text_has_the_collectors_level_gauge_and_counters() -> None:
+    telemetry = Telemetry("Test", emit=lambda _: None)
+    telemetry.count("ExportFailures", Signal.TRACES, level=0)
+    telemetry.count("ExportFailures", Signal.TRACES, level=0)
+    telemetry.count("Failovers", Signal.TRACES)
+    text = prometheus.render(
+        {"traces": 1, "logs": 0}, {"traces": 0, "logs": 2}, [telemetry.totals()]
+    )
+    lines = text.splitlines()
+    assert 'otelcol_connector_failover_current_level{signal="traces"} 1' in lines
+    assert 'otelcol_connector_failover_current_level{signal="logs"} 0' in lines
+    assert 'otlp_failover_consecutive_failures{signal="logs"} 2' in lines
+    assert 'otlp_failover_export_failures_total{signal="traces",level="0"} 2' in lines
+    assert 'otlp_failover_failovers_total{signal="traces"} 1' in lines
+    assert "# TYPE otlp_failover_failovers_total counter" in lines
+
+
+def test_emf_documents_sum_counts_per_dimension_set_once_per_flush() -> None:
+    emitted: list[str] = []
+    telemetry = Telemetry("Gateway", emit=emitted.append)
+    for _ in range(3):
+        telemetry.count("BackupWrites", Signal.LOGS)
+    telemetry.count("BackupBytes", Signal.LOGS, 300)
+    telemetry.gauge("CurrentLevel", Signal.LOGS, 2)
+    telemetry.count("ExportsAccepted", Signal.LOGS, level=2)
+    telemetry.flush()
+    documents = [json.loads(d) for d in emitted]
+    assert len(documents) == 2  # (Signal) and (Signal, Level)
+    by_signal = next(d for d in documents if "Level" not in d)
+    assert by_signal["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Gateway"
+    assert (by_signal["BackupWrites"], by_signal["BackupBytes"], by_signal["CurrentLevel"]) == (
+        [3.0],
+        [300.0],
+        [2.0],
+    )
+    telemetry.flush()
+    assert len(emitted) == 2  # nothing new to say
