@@ -19,7 +19,6 @@ from otlp_failover.auth import Authenticator, IamAuthenticator, TokenAuthenticat
 from otlp_failover.codec import (
     ExportBody,
     MediaType,
-    check_ids,
     decode_export,
     decode_export_response,
     export_response_body,
@@ -109,9 +108,6 @@ class IngestGateway:
             request.headers.get("content-encoding"),
             max_decompressed_bytes=self.runtime.settings.max_decompressed_bytes,
         )
-        # The same bytes get the same answer whichever level is current: a bad id that the
-        # primary would refuse must not become a backup line that can never be replayed.
-        check_ids(body)
         return self._answer(body, self.router.route(body, deadline))
 
     def _answer(self, body: ExportBody, routed: RouteResult) -> dict[str, Any]:
@@ -119,7 +115,7 @@ class IngestGateway:
         if routed.level is not None:
             return response(200, _success_body(body, result), body.media_type.value)
         if result.status is not None and result.status in (400, 413):
-            message = f"the backend refused the payload (HTTP {result.status})"
+            message = f"refused by {result.exporter}: {result.reason}"
             return error_response(result.status, message, body.media_type)
         log.error("every level failed for %s: %s", body.signal, result.reason)
         retry_after = max([r.retry_after or 0 for r in routed.failures] + [DEFAULT_RETRY_AFTER])

@@ -249,16 +249,20 @@ def test_the_json_line_replays_as_the_same_request() -> None:
 
 
 def test_a_protobuf_span_with_a_short_trace_id_is_a_400_on_every_level(
-    gateway: Gateway, backend: OtlpBackend
+    gateway: Gateway, backend: OtlpBackend, aws: AwsEmulator, chain_env: dict[str, str]
 ) -> None:
     request = spans(1)
     request.resource_spans[0].scope_spans[0].spans[0].trace_id = b"\x01" * 5
-    for mode in ("healthy", "refuse"):
+    for mode in ("healthy", "refuse"):  # the primary refuses it; so does the backup
         backend.set_mode(mode)
         reply = gateway.send("/v1/traces", request.SerializeToString())
         assert reply.status == 400
         assert "trace" in reply.rpc_message().lower()
-    assert backend.requests_seen == 0
+        if mode == "healthy":  # the payload's fault counts for nothing
+            status = json.loads(gateway.send("/status", method="GET", content_type=None).body)
+            assert status["signals"]["traces"]["failures"] == 0
+    assert backend.accepted_exports == 0
+    assert backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES) == []
 
 
 def test_every_token_in_the_secret_is_valid_during_a_rotation(

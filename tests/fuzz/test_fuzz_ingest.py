@@ -9,6 +9,7 @@ raises it; CI runs the default). The seeds in seeds/ run first, every time.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import json
 import os
@@ -16,6 +17,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -26,6 +28,8 @@ from tests.functional.gateway import TOKEN, Gateway
 
 SEEDS = Path(__file__).parent / "seeds"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+# The whole run is one pytest test: give it time in proportion to its budget.
+pytestmark = pytest.mark.timeout(60 + EXAMPLES // 4)
 PATHS = ["/v1/traces", "/v1/metrics", "/v1/logs", "/status", "/", "/v1/traces/", "/v1/profiles"]
 CONTENT_TYPES = [
     "application/x-protobuf",
@@ -100,8 +104,13 @@ def request_event(
     }
 
 
+@functools.cache
+def s3_client(aws: AwsEmulator) -> Any:
+    return aws.s3()
+
+
 def backup_objects(aws: AwsEmulator, bucket: str) -> int:
-    return int(aws.s3().list_objects_v2(Bucket=bucket).get("KeyCount", 0))
+    return int(s3_client(aws).list_objects_v2(Bucket=bucket).get("KeyCount", 0))
 
 
 def check_invariants(

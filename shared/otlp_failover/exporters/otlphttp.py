@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from requests.adapters import HTTPAdapter
 
-from otlp_failover.codec import ExportBody
+from otlp_failover.codec import ExportBody, MediaType, decode_status
 from otlp_failover.config import OtlpHttpConfig
 from otlp_failover.exporters.base import Exporter, ExportResult, Outcome
 
@@ -91,14 +91,19 @@ class OtlpHttpExporter(Exporter):
         with response:
             content = _bounded_content(response)
         status = response.status_code
+        content_type = response.headers.get("Content-Type")
+        outcome = _outcome(status)
+        reason = f"HTTP {status}"
+        if outcome is Outcome.REJECTED:  # the client deserves the backend's own words
+            reason += _status_message(content, content_type)
         result = ExportResult(
-            outcome=_outcome(status),
+            outcome=outcome,
             exporter=self.name,
             status=status,
             body=content,
-            content_type=response.headers.get("Content-Type"),
+            content_type=content_type,
             retry_after=_retry_after(response.headers.get("Retry-After")),
-            reason=f"HTTP {status}",
+            reason=reason,
             attempts=attempt,
         )
         return result, status in _RETRYABLE
@@ -117,6 +122,16 @@ def _outcome(status: int) -> Outcome:
         return Outcome.REJECTED
     # 401/403/404 mean misconfiguration: keeping the data beats losing it, so fail over.
     return Outcome.FAILED
+
+
+def _status_message(content: bytes, content_type: str | None) -> str:
+    """``: <message>`` of a google.rpc.Status body, if the backend sent one."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if not content or media not in (MediaType.PROTOBUF.value, MediaType.JSON.value):
+        return ""
+    status = decode_status(content, MediaType(media))
+    message = str(getattr(status, "message", "") or "")
+    return f": {message[:500]}" if message else ""
 
 
 def _bounded_content(response: requests.Response) -> bytes:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from otlp_failover.backup_layout import BackupLayout
-from otlp_failover.codec import ExportBody, encode_json
+from otlp_failover.codec import ExportBody, check_ids, encode_json
 from otlp_failover.config import S3Config
+from otlp_failover.errors import BadRequestError
 from otlp_failover.exporters.base import Exporter, ExportResult, Outcome
 
 if TYPE_CHECKING:
@@ -39,6 +40,13 @@ class S3BackupExporter(Exporter):
         self._now = now
 
     def export(self, body: ExportBody, deadline: float) -> ExportResult:
+        try:
+            # A backend refuses ids of the wrong length (400); the backup refuses them too,
+            # rather than keep a line that could never be replayed. Checked here, not on the
+            # healthy path, where walking every span would cost more than parsing it.
+            check_ids(body)
+        except BadRequestError as exc:
+            return ExportResult(Outcome.REJECTED, self.name, status=400, reason=exc.message)
         key = self.layout.new_key(body.signal, self._now())
         line = encode_json(body.message) + b"\n"
         try:

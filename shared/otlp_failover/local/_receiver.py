@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
 
-from otlp_failover.codec import MediaType, decode_export, export_response_body, status_body
+from otlp_failover.codec import (
+    MediaType,
+    check_ids,
+    decode_export,
+    export_response_body,
+    status_body,
+)
 from otlp_failover.errors import RequestError
 from otlp_failover.signals import Signal
 
@@ -111,6 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             decoded = decode_export(
                 signal, body, content_type, encoding, max_decompressed_bytes=limit
             )
+            check_ids(decoded)  # as a collector does: ids of the wrong length are a 400
         except RequestError as exc:
             return self._error(exc.status, exc.message)
         marker = self.backend.active_mode.reject_containing
