@@ -117,7 +117,9 @@ class FailoverRouter:
         try:
             return self._store.get(signal)
         except StateStoreError as exc:
-            fallback = self._store.cached(signal) or SignalState()
+            # Hold the last known level for one cache interval instead of asking a failing
+            # DynamoDB again on every export.
+            fallback = self._store.remember(signal, self._store.cached(signal) or SignalState())
             log.warning("state unavailable, using level %d: %s", fallback.level, exc)
             return fallback
 

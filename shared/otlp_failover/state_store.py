@@ -61,7 +61,7 @@ class DynamoDBStateStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise StateStoreError(f"reading the {signal} state failed: {_reason(exc)}") from exc
-        return self._remember(signal, _state(reply.get("Item")))
+        return self.remember(signal, _state(reply.get("Item")))
 
     def apply(self, signal: Signal, decision: Decision) -> tuple[SignalState, bool]:
         """Write ``decision`` if the level is still the one it was made at.
@@ -106,13 +106,14 @@ class DynamoDBStateStore:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 # Another instance moved the level first: adopt what it wrote.
                 current: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-                return self._remember(signal, _state(current)), False
+                return self.remember(signal, _state(current)), False
             raise StateStoreError(f"updating the {signal} state failed: {_reason(exc)}") from exc
         except BotoCoreError as exc:
             raise StateStoreError(f"updating the {signal} state failed: {_reason(exc)}") from exc
-        return self._remember(signal, _state(reply.get("Attributes"))), True
+        return self.remember(signal, _state(reply.get("Attributes"))), True
 
-    def _remember(self, signal: Signal, state: SignalState) -> SignalState:
+    def remember(self, signal: Signal, state: SignalState) -> SignalState:
+        """Cache ``state`` for one TTL (also used to hold the last level while DynamoDB fails)."""
         self._cache[signal] = (self._clock(), state)
         return state
 

@@ -288,3 +288,15 @@ def test_iam_mode_accepts_only_requests_api_gateway_signed_off(chain_env: dict[s
     signed = {"iam": {"userArn": "arn:aws:iam::123456789012:role/collector"}}
     event["requestContext"] = {**event["requestContext"], "authorizer": signed}
     assert gateway.invoke(event).status == 200
+
+
+def test_with_dynamodb_unreachable_exports_still_fall_through_and_are_kept(
+    chain_env: dict[str, str], backend: OtlpBackend, aws: AwsEmulator
+) -> None:
+    gateway = Gateway.build({**chain_env, "STATE_TABLE": "no-such-table"})
+    assert gateway.send("/v1/traces", spans().SerializeToString()).status == 200
+    backend.set_mode("refuse")
+    for _ in range(5):
+        assert gateway.send("/v1/traces", spans().SerializeToString()).status == 200
+    assert backend.accepted_exports == 1
+    assert len(backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES)) == 5
