@@ -3,10 +3,11 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install tools run test test-unit test-functional test-e2e test-fuzz fuzz lint format build validate clean
+.PHONY: install tools run demo test test-unit test-functional test-e2e test-fuzz fuzz lint format build validate bench clean
 
 install: $(VENV)/.installed  ## virtualenv with the package, the local stack and the test tools
 
@@ -17,7 +18,7 @@ $(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-tools: $(TOOLS)/.installed  ## aws-sam-cli and cfn-lint in their own virtualenv (they pin their own boto3)
+tools: $(TOOLS)/.installed $(CHECKOV)/.installed  ## aws-sam-cli, cfn-lint; checkov (each pins its own boto3)
 
 $(TOOLS)/.installed: requirements/tools.txt
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
@@ -25,8 +26,19 @@ $(TOOLS)/.installed: requirements/tools.txt
 	$(TOOLS)/bin/pip install --quiet -r requirements/tools.txt
 	touch $@
 
+# The '*' .gitignore inside keeps the virtualenv out of git, as Python 3.13's venv does.
+$(CHECKOV)/.installed: requirements/checkov.txt
+	test -x $(CHECKOV)/bin/python || $(PYTHON) -m venv $(CHECKOV)
+	echo '*' > $(CHECKOV)/.gitignore
+	$(CHECKOV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV)/bin/pip install --quiet -r requirements/checkov.txt
+	touch $@
+
 run: install  ## start the local stack with its defaults (Ctrl-C stops it)
 	$(BIN)/otlp-failover local $(ARGS)
+
+demo: install  ## failover drill on a local stack: outage, recovery, drain, tally (ARGS="--protocol json")
+	$(BIN)/otlp-failover drill $(ARGS)
 
 test: install tools lint test-unit test-functional test-e2e test-fuzz validate build  ## everything CI runs
 
@@ -51,15 +63,19 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-validate: tools  ## cfn-lint and sam validate --lint over template.yaml
+bench: install  ## performance figures side by side -> bench-results.json (BENCH_QUICK=1: smoke run)
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench
+
+validate: tools  ## cfn-lint, sam validate --lint and checkov (offline, .checkov.yaml) over template.yaml
 	$(TOOLS)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam validate --lint --region us-east-1
+	$(CHECKOV)/bin/checkov --config-file .checkov.yaml
 
 build: tools  ## sam build without Docker (makefile build method, arm64 wheels)
 	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build
 
 clean:
-	rm -rf .aws-sam build $(VENV) $(TOOLS)
+	rm -rf .aws-sam build $(VENV) $(TOOLS) $(CHECKOV)
 
 fuzz: install  ## fuzz the ingest handler (FUZZ_EXAMPLES=20000 by default here; CI runs a short pass)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PYTEST) tests/fuzz -q

@@ -77,6 +77,7 @@ _TemplateLoader.add_multi_constructor("!", _intrinsic)
 class Template:
     resources: Mapping[str, Any] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)  # parameter defaults, pseudo params
+    conditions: Mapping[str, Any] = field(default_factory=dict)  # the template's Conditions
 
     @classmethod
     def parse(cls, text: str, region: str = REGION) -> Template:
@@ -91,7 +92,7 @@ class Template:
         for name, spec in (raw.get("Parameters") or {}).items():
             if isinstance(spec, dict) and "Default" in spec:
                 names[name] = str(spec["Default"])
-        return cls(raw.get("Resources") or {}, names)
+        return cls(raw.get("Resources") or {}, names, raw.get("Conditions") or {})
 
     @classmethod
     def builtin(cls, region: str = REGION) -> Template:
@@ -107,25 +108,58 @@ class Template:
     def properties(self, logical_id: str) -> dict[str, Any]:
         """The resource's properties, intrinsics resolved where they can be."""
         resource = self.resources.get(logical_id) or {"Properties": _FALLBACK.get(logical_id)}
-        resolved = _resolve(resource.get("Properties") or {}, self.names)
+        resolved = _resolve(resource.get("Properties") or {}, self.names, self.conditions)
         return resolved if isinstance(resolved, dict) else {}
 
 
-def _resolve(value: Any, names: Mapping[str, str]) -> Any:
+def _resolve(value: Any, names: Mapping[str, str], conditions: Mapping[str, Any]) -> Any:
     if isinstance(value, dict):
-        if len(value) == 1:
+        if len(value) == 1 and (
+            next(iter(value)) in ("Ref", "Condition") or next(iter(value)).startswith("Fn::")
+        ):
             ((key, arg),) = value.items()
-            if key == "Ref":
-                return names.get(arg, _UNRESOLVED) if isinstance(arg, str) else _UNRESOLVED
-            if key == "Fn::Sub" and isinstance(arg, str):
-                return _sub(arg, names)
-            if key.startswith("Fn::") or key == "Condition":
-                return _UNRESOLVED
-        items = ((k, _resolve(v, names)) for k, v in value.items())
+            return _evaluate(key, arg, names, conditions)
+        items = ((k, _resolve(v, names, conditions)) for k, v in value.items())
         return {k: v for k, v in items if v is not _UNRESOLVED}
     if isinstance(value, list):
-        return [r for r in (_resolve(v, names) for v in value) if r is not _UNRESOLVED]
+        resolved = (_resolve(v, names, conditions) for v in value)
+        return [r for r in resolved if r is not _UNRESOLVED]
     return value
+
+
+def _evaluate(key: str, arg: Any, names: Mapping[str, str], conditions: Mapping[str, Any]) -> Any:
+    if key == "Ref":
+        return names.get(arg, _UNRESOLVED) if isinstance(arg, str) else _UNRESOLVED
+    if key == "Fn::Sub" and isinstance(arg, str):
+        return _sub(arg, names)
+    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+        # The condition is evaluated with the parameters' defaults, like every Ref here.
+        holds = _condition(arg[0], names, conditions)
+        branch = _UNRESOLVED if holds is None else arg[1] if holds else arg[2]
+        return _UNRESOLVED if branch is _UNRESOLVED else _resolve(branch, names, conditions)
+    return _UNRESOLVED
+
+
+def _condition(
+    expression: Any, names: Mapping[str, str], conditions: Mapping[str, Any], depth: int = 0
+) -> bool | None:
+    """A condition's truth with the parameters' defaults; None if it cannot be evaluated."""
+    if isinstance(expression, str):  # a condition's name, as Fn::If gives it
+        expression = conditions.get(expression)
+    if depth > 20 or not isinstance(expression, dict) or len(expression) != 1:
+        return None
+    ((key, arg),) = expression.items()
+    if key == "Condition":
+        return _condition(arg, names, conditions, depth + 1)
+    if key == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+        left, right = (_resolve(a, names, conditions) for a in arg)
+        unresolved = _UNRESOLVED in (left, right)
+        return None if unresolved else str(left) == str(right)
+    values = [_condition(a, names, conditions, depth + 1) for a in arg or []]
+    combine = {"Fn::Not": lambda v: not v[0], "Fn::And": all, "Fn::Or": any}.get(key)
+    if combine is None or not values or None in values:
+        return None
+    return bool(combine(values))
 
 
 def _sub(text: str, names: Mapping[str, str]) -> Any:
