@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from otlp_failover.commands.drain import add_drain_command
+from otlp_failover.commands.drill import add_drill_command
 from otlp_failover.commands.status import add_status_command
 from otlp_failover.durations import format_duration, parse_duration
 from otlp_failover.errors import FailoverError
@@ -166,6 +167,7 @@ SUBCOMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_local_command,
     add_status_command,
     add_drain_command,
+    add_drill_command,
 )
 
 
