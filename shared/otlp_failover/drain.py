@@ -18,10 +18,10 @@ from itertools import islice
 from typing import Any
 
 from otlp_failover.backup_reader import BackupReader
-from otlp_failover.codec import ExportBody, MediaType, decode_json
+from otlp_failover.codec import ExportBody, MediaType, decode_export_response, decode_json
 from otlp_failover.drain_store import Checkpoint, DrainStore
 from otlp_failover.errors import BadRequestError
-from otlp_failover.exporters import Outcome
+from otlp_failover.exporters import ExportResult, Outcome
 from otlp_failover.router import Level
 from otlp_failover.signals import Signal
 
@@ -47,6 +47,7 @@ class DrainTally:
     lines: int = 0  # export requests accepted by the backend
     requests: int = 0  # POSTs made
     dead_lettered: int = 0
+    rejected_items: int = 0  # items a backend dropped inside a 200 (OTLP partial success)
     stopped: str = ""  # why the run ended early ("" = backlog empty)
 
 
@@ -188,12 +189,33 @@ class Drainer:
         result = self.level.export(body, deadline)
         tally.requests += 1
         if result.outcome is Outcome.ACCEPTED:
+            self._note_partial_success(result, tally)
             return True
         if result.outcome is Outcome.REJECTED:
             return None
         tally.stopped = f"level {self.level.index} ({self.level.name}) failed: {result.reason}"
         log.warning("drain of %s stopped: %s", self.signal, tally.stopped)
         return False
+
+    def _note_partial_success(self, result: ExportResult, tally: DrainTally) -> None:
+        """A backend may drop items inside a 200; say so, since nobody else will."""
+        media = (result.content_type or "").split(";", 1)[0].strip().lower()
+        if not result.body or media not in (MediaType.PROTOBUF.value, MediaType.JSON.value):
+            return
+        response = decode_export_response(self.signal, result.body, MediaType(media))
+        partial = getattr(response, "partial_success", None)
+        rejected = sum(
+            getattr(partial, field, 0)
+            for field in ("rejected_spans", "rejected_data_points", "rejected_log_records")
+        )
+        if rejected:
+            tally.rejected_items += rejected
+            log.warning(
+                "the backend dropped %d %s items of a replayed batch: %s",
+                rejected,
+                self.signal,
+                getattr(partial, "error_message", ""),
+            )
 
     def _isolate(
         self, lines: list[_Line], deadline: float, tally: DrainTally

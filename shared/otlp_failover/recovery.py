@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -93,17 +94,18 @@ class Prober:
             self._sleep(max(0.0, started + interval - self._clock()))
 
     def probe_once(self, probe: bool = True) -> list[Recovery]:
-        """One pass over every signal; emits CurrentLevel for each."""
-        recoveries = []
-        for signal in Signal:
-            try:
-                recovery = self._probe_signal(signal, probe)
-            except StateStoreError as exc:
-                log.warning("probe skipped %s: %s", signal, exc)
-                continue
-            if recovery is not None:
-                recoveries.append(recovery)
-        return recoveries
+        """One pass over every signal, the signals side by side (a hung backend delays one
+        signal's pass, not the others'); emits CurrentLevel for each."""
+        with ThreadPoolExecutor(len(Signal), thread_name_prefix="probe") as pool:
+            outcomes = list(pool.map(lambda signal: self._probe_safely(signal, probe), Signal))
+        return [recovery for recovery in outcomes if recovery is not None]
+
+    def _probe_safely(self, signal: Signal, probe: bool) -> Recovery | None:
+        try:
+            return self._probe_signal(signal, probe)
+        except StateStoreError as exc:
+            log.warning("probe skipped %s: %s", signal, exc)
+            return None
 
     def report_backlog(self) -> None:
         """Backlog size and age per signal, then flush every metric of this run."""
@@ -128,8 +130,11 @@ class Prober:
         for level in runtime.levels[: state.level if probe else 0]:
             if level.index > 0:
                 self._sleep(runtime.settings.failover.retry_gap)
-            # Exporters measure deadlines on time.monotonic, whatever clock schedules the probe.
-            result = level.export(empty_export(signal), time.monotonic() + PROBE_TIMEOUT)
+            # One attempt, deadline on the exporters' clock (time.monotonic), whatever clock
+            # schedules the probe: a backend that is still down answers "no" fast.
+            result = level.export(
+                empty_export(signal), time.monotonic() + PROBE_TIMEOUT, retry=False
+            )
             decision = runtime.policy.after_probe(
                 state, level.index, result.accepted, self._wall_clock()
             )

@@ -46,11 +46,11 @@ class Level:
     def name(self) -> str:
         return "+".join(exporter.name for exporter in self.exporters)
 
-    def export(self, body: ExportBody, deadline: float) -> ExportResult:
+    def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         """Accepted only when every exporter accepts; the first exporter's answer is kept."""
         first: ExportResult | None = None
         for exporter in self.exporters:
-            result = exporter.export(body, deadline)
+            result = exporter.export(body, deadline, retry=retry)
             if not result.accepted:
                 return result
             first = first or result
@@ -82,6 +82,7 @@ class FailoverRouter:
         self._telemetry = telemetry or Telemetry("unused", emit=lambda _: None)
 
     def route(self, body: ExportBody, deadline: float) -> RouteResult:
+        """Try the levels from the current one down; the first that accepts answers."""
         signal = body.signal
         state = self._current(signal)
         failures: list[ExportResult] = []
@@ -90,7 +91,13 @@ class FailoverRouter:
             lower_levels = len(self.levels) - 1 - level.index
             result = level.export(body, deadline - LEVEL_RESERVE_SECONDS * lower_levels)
             if result.outcome is Outcome.REJECTED:
-                return RouteResult(result, None, state, failures)
+                if level.index == 0 or lower_levels == 0:
+                    # The primary's verdict on a payload is final (so is the backup's); it is
+                    # the payload's fault and counts for nothing.
+                    return RouteResult(result, None, state, failures)
+                # A fallback backend with stricter rules than the primary: keep the data.
+                failures.append(result)
+                continue
             state = self._record(signal, state, level.index, result.accepted)
             if result.accepted:
                 self._count_acceptance(signal, level.index, result)

@@ -137,3 +137,19 @@ def test_the_drain_leaves_a_signal_alone_while_it_is_failed_over(
     report = run_drain(runtime, drain_store, 60, limits=FAST)
     assert "not an OTLP level" in report.skipped["traces"]
     assert backend.requests_seen == 0
+
+
+def test_items_a_backend_drops_inside_a_200_are_counted_and_logged(
+    runtime: Runtime,
+    drain_store: DrainStore,
+    aws: AwsEmulator,
+    backup_bucket: str,
+    backend: OtlpBackend,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seed_backlog(aws, backup_bucket, objects=3)
+    backend.set_mode("healthy", partial_rejected=1, partial_message="quota exceeded")
+    report = run_drain(runtime, drain_store, 60, limits=FAST)
+    (tally,) = [t for t in report.tallies if t.signal.value == "traces"]
+    assert (tally.lines, tally.rejected_items) == (3, 1)  # one POST of three lines
+    assert "quota exceeded" in caplog.text

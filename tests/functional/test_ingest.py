@@ -300,3 +300,15 @@ def test_with_dynamodb_unreachable_exports_still_fall_through_and_are_kept(
         assert gateway.send("/v1/traces", spans().SerializeToString()).status == 200
     assert backend.accepted_exports == 1
     assert len(backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES)) == 5
+
+
+def test_a_secondary_refusing_a_payload_the_primary_would_take_passes_it_to_the_backup(
+    chain_env: dict[str, str], backend: OtlpBackend, backend_factory, aws: AwsEmulator
+) -> None:
+    secondary = backend_factory()
+    gateway = Gateway.build({**chain_env, "SECONDARY_ENDPOINT": secondary.url})
+    backend.set_mode("refuse")
+    secondary.set_mode("healthy", reject_containing="needle")
+    reply = gateway.send("/v1/traces", spans(1, name="has-needle-inside").SerializeToString())
+    assert reply.status == 200
+    assert len(backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES)) == 1

@@ -92,10 +92,12 @@ def test_creates_the_resources_and_runs_the_demo_primary(aws: AwsEmulator) -> No
         assert requests.post(stack.api_url + "/v1/traces", data=b"").status_code == 204
         assert stack.primary is not None
         assert requests.get(stack.primary.control_url).ok
-        tables = aws.dynamodb().list_tables()["TableNames"]  # moto state is per process
+        # moto's state is per process: ask for this stack's table by name (a listing pages
+        # at 100 tables, and the tier creates more than that).
+        table = aws.dynamodb().describe_table(TableName=stack.config.table_name)["Table"]
         secret = aws.secretsmanager().get_secret_value(SecretId=stack.token_secret_arn)
 
-    assert stack.config.table_name in tables
+    assert table["TableStatus"] == "ACTIVE"
     assert secret["SecretString"] == '{"tokens": ["t0ken"]}'
     assert handled[0]["rawPath"] == "/v1/traces"
 

@@ -39,8 +39,11 @@ class Exporter(ABC):
         self.name = name
 
     @abstractmethod
-    def export(self, body: ExportBody, deadline: float) -> ExportResult:
-        """Deliver ``body``; never raises for a backend problem, reports it in the result."""
+    def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
+        """Deliver ``body``; never raises for a backend problem, reports it in the result.
+
+        ``retry=False`` makes one attempt only (the probe asks "are you back?", not "take this").
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, most exporters hold nothing
         """Release pooled connections."""

@@ -52,24 +52,24 @@ class OtlpHttpExporter(Exporter):
         self._clock = clock
         self._sleep = sleep
 
-    def export(self, body: ExportBody, deadline: float) -> ExportResult:
+    def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         url = self.config.url(body.signal.path)
         headers = {**self._headers, "Content-Type": body.media_type.value}
         if body.encoding:
             headers["Content-Encoding"] = body.encoding
-        retry = self.config.retry
-        budget_end = min(deadline, self._clock() + retry.max_elapsed_time)
-        attempt, interval = 0, retry.initial_interval
+        policy = self.config.retry
+        budget_end = min(deadline, self._clock() + policy.max_elapsed_time)
+        attempt, interval = 0, policy.initial_interval
         while True:
             attempt += 1
             result, retryable = self._attempt(url, headers, body.raw, deadline, attempt)
-            if not retryable or not retry.enabled:
+            if not retryable or not (retry and policy.enabled):
                 return result
             wait = result.retry_after if result.retry_after is not None else _jitter(interval)
             if self._clock() + wait + _MIN_ATTEMPT_SECONDS >= budget_end:
                 return result
             self._sleep(wait)
-            interval = min(interval * 2, retry.max_interval)
+            interval = min(interval * 2, policy.max_interval)
 
     def _attempt(
         self, url: str, headers: dict[str, str], data: bytes, deadline: float, attempt: int

@@ -39,7 +39,7 @@ class S3BackupExporter(Exporter):
         self._client = client
         self._now = now
 
-    def export(self, body: ExportBody, deadline: float) -> ExportResult:
+    def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         try:
             # A backend refuses ids of the wrong length (400); the backup refuses them too,
             # rather than keep a line that could never be replayed. Checked here, not on the
