@@ -10,13 +10,11 @@ from otlp_failover.drain import DrainLimits
 from otlp_failover.drain_run import run_drain
 from otlp_failover.drain_store import DrainStore
 from otlp_failover.invoker import AsyncInvoker
-from otlp_failover.logs import configure_logging
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 
 MARGIN_SECONDS = 15.0  # time kept to checkpoint, release the lock and continue itself
 
-logger = configure_logging()
 runtime = Runtime.build()
 store = DrainStore(runtime.dynamodb, runtime.settings.state_table)
 limits = DrainLimits(
@@ -25,7 +23,6 @@ limits = DrainLimits(
 lambda_client = boto3.client("lambda")
 
 
-@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     signals = [Signal(s) for s in event.get("signals") or [s.value for s in Signal]]
     budget = context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS

@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from otlp_failover.ingest import IngestGateway
-from otlp_failover.logs import configure_logging
 from otlp_failover.runtime import Runtime
 
-logger = configure_logging()
 gateway = IngestGateway.from_runtime(Runtime.build())
 
 
-@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return gateway.handle(event, context)

@@ -7,7 +7,6 @@ from typing import Any
 import boto3
 
 from otlp_failover.invoker import AsyncInvoker
-from otlp_failover.logs import configure_logging
 from otlp_failover.recovery import Prober
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
@@ -15,7 +14,6 @@ from otlp_failover.signals import Signal
 RUN_SECONDS = 55.0  # the schedule starts the next run in a minute
 MARGIN_SECONDS = 10.0
 
-logger = configure_logging()
 runtime = Runtime.build()
 _start_drain = (
     AsyncInvoker(boto3.client("lambda"), runtime.settings.drain_function_name)
@@ -32,7 +30,6 @@ def start_drain(signal: Signal) -> None:
 prober = Prober(runtime, start_drain)
 
 
-@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     budget = min(RUN_SECONDS, context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS)
     recoveries = prober.run(budget)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import requests
+import urllib3
 from botocore.config import Config
 
 from otlp_failover.backup_layout import BackupLayout
 from otlp_failover.config import OtlpHttpConfig, S3Config
 from otlp_failover.exporters import Exporter
-from otlp_failover.exporters.otlphttp import OtlpHttpExporter, new_session
+from otlp_failover.exporters.otlphttp import OtlpHttpExporter, new_pool
 from otlp_failover.exporters.s3 import S3BackupExporter
 from otlp_failover.policy import Policy
 from otlp_failover.router import Level
@@ -44,7 +44,7 @@ class Runtime:
     secrets: SecretReader
     dynamodb: DynamoDBClient
     s3: S3Client
-    session: requests.Session
+    http: urllib3.PoolManager
     levels: tuple[Level, ...]
     policy: Policy
     telemetry: Telemetry
@@ -63,7 +63,7 @@ class Runtime:
         secrets = SecretReader(aws.client("secretsmanager", config=_AWS_CONFIG), ttl=60.0)
         s3 = aws.client("s3", config=_AWS_CONFIG)
         dynamodb = aws.client("dynamodb", config=_AWS_CONFIG)
-        http = new_session()
+        http = new_pool()
         levels = tuple(
             Level(index, tuple(_exporter(config, http, s3, secrets) for config in level))
             for index, level in enumerate(settings.failover.priority_levels)
@@ -76,7 +76,7 @@ class Runtime:
             secrets=secrets,
             dynamodb=dynamodb,
             s3=s3,
-            session=http,
+            http=http,
             levels=levels,
             policy=Policy(settings.failover.max_retries, settings.failover.level_count),
             telemetry=Telemetry(settings.metrics_namespace),
@@ -85,7 +85,7 @@ class Runtime:
 
 def _exporter(
     config: OtlpHttpConfig | S3Config,
-    http: requests.Session,
+    http: urllib3.PoolManager,
     s3: S3Client,
     secrets: SecretReader,
 ) -> Exporter:

@@ -8,7 +8,8 @@ import os
 import sys
 from typing import Any
 
-import requests
+import urllib3
+from urllib3.exceptions import HTTPError
 
 from otlp_failover.commands.target import LocalTarget, TargetError
 from otlp_failover.durations import format_duration
@@ -45,16 +46,18 @@ class StatusError(Exception):
 
 def fetch_status(url: str, token: str, timeout: float = 10.0) -> dict[str, Any]:
     try:
-        reply = requests.get(
+        reply = urllib3.request(
+            "GET",
             url.rstrip("/") + "/status",
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
+            retries=False,
         )
-    except requests.RequestException as exc:
+    except HTTPError as exc:
         raise StatusError(f"cannot reach {url}: {type(exc).__name__}") from None
-    if reply.status_code != 200:
-        raise StatusError(f"{url}/status answered HTTP {reply.status_code}")
-    document: dict[str, Any] = reply.json()
+    if reply.status != 200:
+        raise StatusError(f"{url}/status answered HTTP {reply.status}")
+    document: dict[str, Any] = json.loads(reply.data)
     return document
 
 
