@@ -68,12 +68,16 @@ class Prober:
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
+        self._levels: dict[Signal, int] = {}  # each signal's level after the last pass
 
     def run(self, budget: float, schedule_period: float = SCHEDULE_PERIOD) -> list[Recovery]:
         """Probe every ``retry_interval`` until less than one interval of ``budget`` is left.
 
         With an interval longer than the schedule, only the invocations in which a new
-        interval begins probe; the others still report every signal's level.
+        interval begins probe; the others still report every signal's level. When every
+        signal is on level 0 the run ends after one pass: an idle minute-long sleep would
+        be most of the gateway's fixed cost. A failover that happens meanwhile is probed
+        from the next scheduled run, within a minute.
         """
         interval = self.runtime.settings.failover.retry_interval
         if interval >= schedule_period:
@@ -87,7 +91,7 @@ class Prober:
         while True:
             started = self._clock()
             recoveries += self.probe_once()
-            if started + interval > end:
+            if started + interval > end or not any(self._levels.values()):
                 self.report_backlog()
                 return recoveries
             self.runtime.telemetry.flush()
@@ -156,4 +160,5 @@ class Prober:
                     self._start_drain(signal)
             break
         runtime.telemetry.gauge(CURRENT_LEVEL, signal, state.level)
+        self._levels[signal] = state.level
         return recovery

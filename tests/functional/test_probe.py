@@ -103,8 +103,13 @@ def test_three_levels_come_back_level_by_level_retry_gap_apart(
 
 
 def test_a_short_retry_interval_is_honoured_inside_one_scheduled_run(
-    chain_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    chain_env: dict[str, str],
+    gateway: Gateway,
+    backend: OtlpBackend,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    backend.set_mode("refuse")  # stays down: every pass finds traces on level 1
+    fail_over(gateway)
     clock = Clock()
     prober, _, _ = make_prober({**chain_env, "RETRY_INTERVAL": "10s"}, clock)
     cycles: list[float] = []
@@ -114,6 +119,14 @@ def test_a_short_retry_interval_is_honoured_inside_one_scheduled_run(
     )
     prober.run(budget=55)
     assert cycles == [0, 10, 20, 30, 40, 50]  # the next run, a minute on, probes at 60
+
+
+def test_with_every_signal_on_level_0_a_run_is_one_pass(chain_env: dict[str, str]) -> None:
+    clock = Clock()
+    prober, _, emitted = make_prober({**chain_env, "RETRY_INTERVAL": "10s"}, clock)
+    prober.run(budget=55)
+    assert clock.sleeps == []  # no idle minute billed
+    assert sum("CurrentLevel" in document for document in emitted) == 3
 
 
 @pytest.mark.parametrize(("wall", "due"), [(1_800_000_000.0, True), (1_800_000_060.0, False)])
