@@ -13,7 +13,6 @@ demo primary, and the recovery, all observed from outside as an operator would.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -171,13 +170,10 @@ class Drill:
 @contextmanager
 def quiet_logs(quiet: bool) -> Iterator[None]:
     """Only errors from the gateway and the SDK while the drill talks: its timeline is the
-    story. Powertools reads its level at the handler's cold start, so it is set first; the
-    cold start copies it to the gateway's loggers, so every level is put back afterwards."""
+    story. Every level is put back afterwards."""
     if not quiet:
         yield
         return
-    saved_env = os.environ.get("POWERTOOLS_LOG_LEVEL")
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
     saved = {logger: logger.level for logger in _loggers()}
     for logger in saved:
         # The SDK's export errors are counted as "refused"; its log lines would only repeat them.
@@ -188,10 +184,6 @@ def quiet_logs(quiet: bool) -> Iterator[None]:
     finally:
         for logger in _loggers():
             logger.setLevel(saved.get(logger, logging.NOTSET))
-        if saved_env is None:
-            os.environ.pop("POWERTOOLS_LOG_LEVEL", None)
-        else:
-            os.environ["POWERTOOLS_LOG_LEVEL"] = saved_env
 
 
 def _loggers() -> list[logging.Logger]:
