@@ -7,7 +7,7 @@ CHECKOV := .venv-checkov
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install tools run demo test test-unit test-functional test-e2e test-fuzz fuzz lint format build validate bench clean
+.PHONY: install tools run demo chaos test test-unit test-functional test-e2e test-fuzz test-chaos fuzz lint format build validate bench clean
 
 install: $(VENV)/.installed  ## virtualenv with the package, the local stack and the test tools
 
@@ -37,22 +37,28 @@ $(CHECKOV)/.installed: requirements/checkov.txt
 run: install  ## start the local stack with its defaults (Ctrl-C stops it)
 	$(BIN)/otlp-failover local $(ARGS)
 
+chaos: install  ## faults under concurrent SDK clients; a table of sent/acknowledged/delivered/lost (ARGS="--quick")
+	$(BIN)/python -m otlp_failover.chaos $(ARGS)
+
 demo: install  ## failover drill on a local stack: outage, recovery, drain, tally (ARGS="--protocol json")
 	$(BIN)/otlp-failover drill $(ARGS)
 
-test: install tools lint test-unit test-functional test-e2e test-fuzz validate build  ## everything CI runs
+test: install tools lint test-unit test-functional test-e2e test-fuzz test-chaos validate build  ## everything CI runs
 
 test-unit: install
 	$(PYTEST) tests/unit -q
 
-test-functional: install
-	$(PYTEST) tests/functional -q
+test-functional: install  ## four workers: the tier mostly waits on local servers, not the CPU
+	$(PYTEST) tests/functional -q -n 4
 
 test-e2e: install
 	$(PYTEST) tests/e2e -q
 
 test-fuzz: install  ## a short fuzz pass: the seeds plus a few hundred generated requests
 	$(PYTEST) tests/fuzz -q
+
+test-chaos: install  ## every chaos scenario, small and short (about 2 minutes)
+	$(PYTEST) tests/chaos -q
 
 lint: install  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
