@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from otlp_failover.backup_reader import BackupReader
 from otlp_failover.drain import DEFAULT_LIMITS, OUT_OF_TIME, Drainer, DrainLimits, DrainTally
 from otlp_failover.drain_store import DrainStore
+from otlp_failover.errors import StateStoreError
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 from otlp_failover.telemetry import DEAD_LETTERED, DRAINED_REQUESTS
@@ -78,6 +79,10 @@ def run_drain(
                     report.skipped[later.value] = OUT_OF_TIME
                 break
     finally:
-        store.release()
+        try:
+            store.release()
+        except StateStoreError as exc:
+            # The lease expires by itself; the run's own outcome (or error) matters more.
+            log.warning("%s; the lock frees itself when its lease ends", exc)
         runtime.telemetry.flush()
     return report

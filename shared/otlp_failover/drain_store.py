@@ -81,6 +81,8 @@ class DrainStore:
         except ClientError as exc:
             if _code(exc) != "ConditionalCheckFailedException":
                 raise StateStoreError(f"releasing the drain lock failed: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StateStoreError(f"releasing the drain lock failed: {type(exc).__name__}") from exc
 
     def load(self, signal: Signal) -> Checkpoint:
         try:

@@ -72,13 +72,19 @@ class FailoverRouter:
         levels: Sequence[Level],
         store: DynamoDBStateStore,
         policy: Policy,
+        *,
         wall_clock: Callable[[], float] = time.time,
         telemetry: Telemetry | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.levels = tuple(levels)
         self._store = store
         self._policy = policy
         self._wall_clock = wall_clock
+        self._clock = clock
+        # After a state-store error, no writes until this instant (monotonic): a throttled
+        # DynamoDB must not add its retries to every export's time.
+        self._writes_paused_until = 0.0
         self._telemetry = telemetry or Telemetry("unused", emit=lambda _: None)
 
     def route(self, body: ExportBody, deadline: float) -> RouteResult:
@@ -127,14 +133,18 @@ class FailoverRouter:
             # Hold the last known level for one cache interval instead of asking a failing
             # DynamoDB again on every export.
             fallback = self._store.remember(signal, self._store.cached(signal) or SignalState())
+            self._pause_writes()
             log.warning("state unavailable, using level %d: %s", fallback.level, exc)
             return fallback
+
+    def _pause_writes(self) -> None:
+        self._writes_paused_until = self._clock() + self._store.cache_ttl
 
     def _record(
         self, signal: Signal, state: SignalState, level: int, accepted: bool
     ) -> SignalState:
         decision = self._policy.after_export(state, level, accepted)
-        if not decision.writes:
+        if not decision.writes or self._clock() < self._writes_paused_until:
             return state
         try:
             stored, _ = self._store.apply(signal, decision)
@@ -152,6 +162,7 @@ class FailoverRouter:
                         extra={"signal": signal.value, "level": stored.level},
                     )
         except StateStoreError as exc:
+            self._pause_writes()
             log.warning("could not record the outcome: %s", exc)
             return state
         return stored

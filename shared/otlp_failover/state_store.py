@@ -41,6 +41,10 @@ class DynamoDBStateStore:
         self._wall_clock = wall_clock
         self._cache: dict[Signal, tuple[float, SignalState]] = {}
 
+    @property
+    def cache_ttl(self) -> float:
+        return self._cache_ttl
+
     def get(self, signal: Signal) -> SignalState:
         """The signal's state, from the per-instance cache while it is fresh."""
         cached = self._cache.get(signal)
@@ -71,26 +75,13 @@ class DynamoDBStateStore:
         """
         if not decision.writes:
             return decision.new_state, False
-        if decision.action is Action.COUNT_FAILURE:
-            update = "SET #level = :expected, #failures = if_not_exists(#failures, :zero) + :one"
-            values: dict[str, Any] = {":one": {"N": "1"}}
-        else:
-            update = "SET #level = :level, #failures = :failures, #changed = :changed"
-            values = {
-                ":level": {"N": str(decision.new_state.level)},
-                ":failures": {"N": str(decision.new_state.failures)},
-                ":changed": {"N": repr(decision.new_state.changed_at or self._wall_clock())},
-            }
+        update, values = _update(decision, self._wall_clock())
         condition = "#level = :expected"
         if decision.expected_level == 0:
             # A missing item means level 0: the very first failure creates it.
             condition = "attribute_not_exists(#level) OR " + condition
-        values |= {":expected": {"N": str(decision.expected_level)}, ":zero": {"N": "0"}}
-        names = dict(_NAMES)
-        if ":changed" not in values:
-            names.pop("#changed")
-        if ":zero" not in update:
-            values.pop(":zero")
+        values[":expected"] = {"N": str(decision.expected_level)}
+        names = {key: name for key, name in _NAMES.items() if key in update + condition}
         try:
             reply = self._client.update_item(
                 TableName=self._table,
@@ -116,6 +107,21 @@ class DynamoDBStateStore:
         """Cache ``state`` for one TTL (also used to hold the last level while DynamoDB fails)."""
         self._cache[signal] = (self._clock(), state)
         return state
+
+
+def _update(decision: Decision, now: float) -> tuple[str, dict[str, Any]]:
+    """The update expression of ``decision`` and its values (the caller adds the condition)."""
+    if decision.action is Action.COUNT_FAILURE:  # atomic: concurrent failures all count
+        update = "SET #level = :expected, #failures = if_not_exists(#failures, :zero) + :one"
+        return update, {":zero": {"N": "0"}, ":one": {"N": "1"}}
+    if decision.action is Action.RESET_FAILURES:  # the level did not change: keep its time
+        return "SET #failures = :zero", {":zero": {"N": "0"}}
+    new = decision.new_state
+    return "SET #level = :level, #failures = :failures, #changed = :changed", {
+        ":level": {"N": str(new.level)},
+        ":failures": {"N": str(new.failures)},
+        ":changed": {"N": repr(new.changed_at or now)},
+    }
 
 
 def _state(item: dict[str, Any] | None) -> SignalState:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -138,3 +140,39 @@ def test_missing_template_falls_back_to_the_built_in_declarations(tmp_path: Path
     table = template.properties("StateTable")
     assert table["KeySchema"] == [{"AttributeName": "signal", "KeyType": "HASH"}]
     assert json.dumps(template.properties("BackupBucket")).count("AES256") == 1
+
+
+def conditional_create_winners(client: Any, table: str, key: str, writers: int = 8) -> int:
+    """How many of ``writers`` simultaneous create-if-absent writes of ``key`` succeed."""
+    from botocore.exceptions import ClientError
+
+    winners: list[int] = []
+    start = threading.Barrier(writers)
+
+    def race(writer: int) -> None:
+        start.wait()
+        try:
+            client.put_item(
+                TableName=table,
+                Item={"signal": {"S": key}, "writer": {"N": str(writer)}},
+                ConditionExpression="attribute_not_exists(#k)",
+                ExpressionAttributeNames={"#k": "signal"},
+            )
+            winners.append(writer)
+        except ClientError:
+            pass
+
+    threads = [threading.Thread(target=race, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(winners)
+
+
+def test_racing_conditional_writes_have_one_winner_as_in_dynamodb(
+    aws: AwsEmulator, state_table: str
+) -> None:
+    client = aws.dynamodb()
+    for trial in range(10):
+        assert conditional_create_winners(client, state_table, f"race-{trial}") == 1, trial

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import socket
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 import boto3
 import yaml
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -196,7 +199,9 @@ class AwsEmulator:
         if werkzeug.level == logging.NOTSET:
             # Werkzeug prints a line per request unless told otherwise: noise in a terminal.
             werkzeug.setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server = _AtomicDynamoDBMotoServer(
+            ip_address=self.host, port=self.port, verbose=False
+        )
         self._server.start()
         self.port = int(self._server.get_host_and_port()[1])
         return self
@@ -300,6 +305,30 @@ class AwsEmulator:
         if description is None:
             return secrets.create_secret(Name=name, SecretString=text)["ARN"]
         return secrets.create_secret(Name=name, SecretString=text, Description=description)["ARN"]
+
+
+class _AtomicDynamoDBMotoServer(ThreadedMotoServer):
+    """moto's server, with DynamoDB requests handled one at a time.
+
+    moto checks a condition and then applies the update without a lock, so two racing
+    conditional writes can both win, which DynamoDB never allows; the state store's
+    one-step-per-outage guarantee rests on exactly that. Serialising DynamoDB calls makes
+    the emulator as strict as the real service. Other services stay concurrent.
+    """
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+            if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
+                with lock:
+                    return list(app(environ, start_response))
+            return app(environ, start_response)
+
+        self._server = make_server(self._ip_address, self._port, serialised, True)
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 def _check_free(host: str, port: int) -> None:

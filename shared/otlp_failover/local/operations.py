@@ -33,6 +33,7 @@ class LocalOperations:
         )
         self._on_drain = on_drain or (lambda _: None)
         self._drain_lock = threading.Lock()
+        self._started: list[threading.Thread] = []
 
     def probe(self) -> None:
         """One probe cycle (the scheduler runs it every retry_interval)."""
@@ -56,4 +57,11 @@ class LocalOperations:
 
     def start_drain(self, signal: Signal) -> None:
         log.info("%s is back on an OTLP level: starting the drain", signal)
-        threading.Thread(target=self.drain, name="drain-now", daemon=True).start()
+        thread = threading.Thread(target=self.drain, name="drain-now", daemon=True)
+        self._started = [t for t in self._started if t.is_alive()] + [thread]
+        thread.start()
+
+    def join(self, timeout: float = DRAIN_BUDGET_SECONDS) -> None:
+        """Wait for drains the probe started, so none outlives the AWS emulator."""
+        for thread in self._started:
+            thread.join(timeout)

@@ -69,6 +69,8 @@ class LocalStackConfig:
     drain_interval: float = 10.0  # the drain's schedule; the probe also starts it on recovery
     operations: bool = True  # run the probe and the drain on their schedules
     publish: bool = False  # leave a file so `otlp-failover status`/`drain` find this stack
+    # Set last, over the template's variables: e.g. a fault proxy's AWS_ENDPOINT_URL_S3.
+    extra_environment: Mapping[str, str | None] = field(default_factory=dict)
 
 
 class Scheduler:
@@ -275,6 +277,7 @@ class LocalStack:
             settings.FAILOVER_CONFIG: None,
             settings.PRIMARY_HEADERS_SECRET: None,
             settings.SECONDARY_HEADERS_SECRET: None,
+            **config.extra_environment,
         }
 
     def stop(self) -> None:
@@ -282,6 +285,8 @@ class LocalStack:
             forget_local(self._published)
             self._published = None
         self.scheduler.stop()
+        if self.operations is not None:
+            self.operations.join()
         for part in (self.api, self.primary, self.aws):
             if part is not None:
                 part.stop()
