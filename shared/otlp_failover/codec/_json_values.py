@@ -54,7 +54,8 @@ def _bool(value: Any, _depth: int) -> bool:
 def _to_int(value: Any) -> int:
     if type(value) is int:
         return value
-    if type(value) is str and _INTEGER.fullmatch(value):
+    # ASCII digits only: str.isdigit() alone takes "٣" and "²", which the regex does not.
+    if type(value) is str and ((value.isdigit() and value.isascii()) or _INTEGER.fullmatch(value)):
         return int(value)
     if type(value) is float and value.is_integer():
         return int(value)

@@ -78,9 +78,9 @@ def check_supported(descriptor: Any) -> None:
             raise TypeError(msg)
 
 
-def access(field: Any) -> str:
-    """Python source reading ``field`` of the message ``m``, for generated code."""
+def access(field: Any, target: str = "m") -> str:
+    """Python source reading ``field`` of the message ``target``, for generated code."""
     name = field.name
     if name.isidentifier() and not keyword.iskeyword(name):
-        return f"m.{name}"
-    return f"getattr(m, {name!r})"
+        return f"{target}.{name}"
+    return f"getattr({target}, {name!r})"

@@ -10,6 +10,12 @@ message type gets one straight-line Python function, generated once from its des
 (as ``dataclasses`` does for ``__init__``), that reads the fields it has and hands plain
 dicts and lists to orjson. That is what makes it several times faster, and because the
 functions come from descriptors they follow the schema when fields are added.
+
+What remains is mostly upb's field reads, so the functions make as few as they can: the
+scalar members of a oneof are read before ``WhichOneof`` is asked (a non-zero value is
+the member that is set), a submessage is encoded before ``HasField`` is asked (a
+non-empty encoding means it is set), and a field of a oneof-only type (``KeyValue.value``,
+``LogRecord.body``) has those reads inlined.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import orjson
 from google.protobuf.descriptor import FieldDescriptor  # type: ignore[import-untyped, unused-ignore]
 
+from otlp_failover.codec._gc import paused_gc
 from otlp_failover.codec._schema import (
     FLOAT_TYPES,
     INT64_TYPES,
@@ -35,13 +42,17 @@ from otlp_failover.codec._schema import (
 _Encoder = Callable[[Any], dict[str, Any]]
 
 _encoders: dict[Any, _Encoder] = {}
+# The second half of a single-oneof type's encoder (after the probes), which parents that
+# inline the probes call: kept so that types compiled later (another root) find it.
+_which_encoders: dict[Any, _Encoder] = {}
 _lock = threading.Lock()
 
 
 def encode_json(message: Any) -> bytes:
     """One OTLP/JSON document for ``message``, compact, without a trailing newline."""
     encoder = _encoders.get(message.DESCRIPTOR) or _compile(message.DESCRIPTOR)
-    return orjson.dumps(encoder(message))
+    with paused_gc():
+        return orjson.dumps(encoder(message))
 
 
 def _nonfinite(value: float) -> str:
@@ -81,67 +92,204 @@ def _compile(root: Any) -> _Encoder:
         for descriptor, name in names.items():
             if descriptor in _encoders:
                 namespace[name] = _encoders[descriptor]
+                if descriptor in _which_encoders:
+                    namespace[f"{name}_which"] = _which_encoders[descriptor]
             else:
                 sources.append(_function_source(descriptor, name, names))
         # The source is built only from descriptor names (checked identifiers, repr()'d
         # JSON keys), never from request data.
         exec(compile("\n\n".join(sources), "<otlp-json-encoders>", "exec"), namespace)  # noqa: S102
         for descriptor, name in names.items():
+            if f"{name}_which" in namespace:
+                _which_encoders.setdefault(descriptor, namespace[f"{name}_which"])
             _encoders.setdefault(descriptor, namespace[name])
         return _encoders[root]
 
 
 def _function_source(descriptor: Any, name: str, names: dict[Any, str]) -> str:
-    lines = [f"def {name}(m):", f"    # {descriptor.full_name}"]
     oneof = single_oneof(descriptor)
     if oneof is not None:
-        lines.append(f"    w = m.WhichOneof({oneof!r})")
-        for field in descriptor.fields:
-            lines += [
-                f"    if w == {field.name!r}:",
-                f"        x = {access(field)}",
-                f"        return {{{field.json_name!r}: {_value(field, names)}}}",
+        # Two functions: the probes of the scalar members, then WhichOneof for the rest,
+        # which a parent that inlines the probes calls directly.
+        fields = descriptor.fields
+
+        def put(field: Any) -> str:
+            return f"return {{{field.json_name!r}: {_value(field, names)}}}"
+
+        probes = _probe_lines(fields, "m", put, [f"return {name}_which(m)"], chained=False)
+        which = _which_lines(fields, oneof, "m", put)
+        return "\n".join(
+            [
+                f"def {name}(m):",
+                f"    # {descriptor.full_name}",
+                *probes,
+                "",
+                f"def {name}_which(m):",
+                *which,
+                "    return {}",
             ]
-        lines.append("    return {}")
-        return "\n".join(lines)
-    lines.append("    d = {}")
-    # One WhichOneof per real oneof instead of a HasField per member (Metric.data has five).
-    oneofs = {
-        oneof.name: f"o{index}"
-        for index, oneof in enumerate(descriptor.oneofs)
-        if len(oneof.fields) > 1
-    }
-    lines += [f"    {var} = m.WhichOneof({name!r})" for name, var in oneofs.items()]
+        )
+    lines = [f"def {name}(m):", f"    # {descriptor.full_name}", "    d = {}"]
+    done: set[str] = set()
     for field in descriptor.fields:
-        lines += _field_lines(field, names, oneofs)
+        group = field.containing_oneof
+        if group is not None and len(group.fields) > 1:
+            # A real oneof: handled as a block where its first member is.
+            if group.name not in done:
+                done.add(group.name)
+                lines += _oneof_lines(group.fields, group.name, names)
+            continue
+        lines += _field_lines(field, names)
     lines.append("    return d")
     return "\n".join(lines)
 
 
-def _field_lines(field: Any, names: dict[Any, str], oneofs: dict[str, str]) -> list[str]:
+def _probe_lines(
+    fields: Any, target: str, put: Callable[[Any], str], rest: list[str], *, chained: bool
+) -> list[str]:
+    """Read the leading scalar members of a oneof; ``rest`` when all read as zero.
+
+    ``WhichOneof`` costs as much as three field reads, so those members are probed first:
+    one that reads as non-zero is the one set (the others read as their defaults). Only
+    a zero value or a message member needs ``WhichOneof``. ``chained`` nests each probe
+    in the previous one's ``else`` (for code that does not return).
+    """
+    lines: list[str] = []
+    indent = "    "
+    for field in fields:
+        if field.message_type is not None:
+            break
+        lines += [
+            f"{indent}x = {access(field, target)}",
+            f"{indent}if x:",
+            f"{indent}    {put(field)}",
+        ]
+        if chained:
+            lines.append(f"{indent}else:")
+            indent += "    "
+    return lines + [f"{indent}{line}" for line in rest]
+
+
+def _which_lines(fields: Any, oneof: str, target: str, put: Callable[[Any], str]) -> list[str]:
+    lines = [f"    w = {target}.WhichOneof({oneof!r})"]
+    for number, field in enumerate(fields):
+        lines += [
+            f"    {'if' if number == 0 else 'elif'} w == {field.name!r}:",
+            f"        x = {access(field, target)}",
+            f"        {put(field)}",
+        ]
+    return lines
+
+
+def _oneof_lines(fields: Any, oneof: str, names: dict[Any, str]) -> list[str]:
+    def put(field: Any) -> str:
+        return f"d[{field.json_name!r}] = {_value(field, names)}"
+
+    which = [line[4:] for line in _which_lines(fields, oneof, "m", put)]
+    return _probe_lines(fields, "m", put, which, chained=True)
+
+
+def _inline_oneof_lines(field: Any, names: dict[Any, str]) -> list[str]:
+    """A singular field of a single-oneof type (KeyValue.value), its probes inlined."""
+    key = repr(field.json_name)
+    child = field.message_type
+
+    def put(member: Any) -> str:
+        return f"d[{key}] = {{{member.json_name!r}: {_value(member, names)}}}"
+
+    rest = [f"x = {names[child]}_which(y)", f"if x or m.HasField({field.name!r}): d[{key}] = x"]
+    return [
+        f"    y = {access(field)}",
+        *_probe_lines(child.fields, "y", put, rest, chained=True),
+    ]
+
+
+def _field_lines(field: Any, names: dict[Any, str]) -> list[str]:
     key = repr(field.json_name)
     value = _value(field, names)
     if field.is_repeated:
-        if field.message_type is not None:
-            items = f"list(map({names[field.message_type]}, v))"
-        else:
-            items = "list(v)" if value == "x" else f"[{value} for x in v]"
-        return [f"    v = {access(field)}", f"    if v: d[{key}] = {items}"]
-    oneof = field.containing_oneof
-    if oneof is not None and oneof.name in oneofs:
-        present = f"{oneofs[oneof.name]} == {field.name!r}"
-    else:
-        present = f"m.HasField({field.name!r})"
-    if field.has_presence:
+        return _repeated_lines(field, key, value, names)
+    if field.message_type is not None:
+        child = names[field.message_type]
+        if single_oneof(field.message_type) is not None:
+            return _inline_oneof_lines(field, names)
+        if _ends_at_default(field.message_type):
+            # A non-empty encoding means the field is set: HasField only for empty ones.
+            return [
+                f"    x = {child}({access(field)})",
+                f"    if x or m.HasField({field.name!r}): d[{key}] = x",
+            ]
         return [
-            f"    if {present}:",
+            f"    if m.HasField({field.name!r}):",
             f"        x = {access(field)}",
             f"        d[{key}] = {value}",
+        ]
+    if field.has_presence:
+        # proto3 optional: a non-zero value is set; only a zero one needs HasField.
+        return [
+            f"    x = {access(field)}",
+            f"    if x or m.HasField({field.name!r}): d[{key}] = {value}",
         ]
     # Implicit presence: proto3 omits the zero value, but -0.0 is not zero bit-wise and
     # is kept (as protobuf's own serialiser and json_format do).
     test = "x or _copysign(1.0, x) < 0.0" if field.type in FLOAT_TYPES else "x"
     return [f"    x = {access(field)}", f"    if {test}: d[{key}] = {value}"]
+
+
+def _repeated_lines(field: Any, key: str, value: str, names: dict[Any, str]) -> list[str]:
+    # A slice of a repeated field is a list, made in C: iterating the container itself
+    # goes through __getitem__ until upb raises (and formats) an IndexError.
+    head = [f"    v = {access(field)}", "    if v:", "        v = v[:]"]
+    if field.message_type is not None:
+        return [*head, f"        d[{key}] = list(map({names[field.message_type]}, v))"]
+    if field.type in INT64_TYPES:
+        return [*head, f"        d[{key}] = list(map(str, v))"]
+    if field.type in FLOAT_TYPES:
+        # One C-level sum tells whether every value is finite (inf - inf is NaN); only
+        # a list with a special (or a sum that overflows) takes the per-value path.
+        return [
+            *head,
+            "        x = sum(v)",
+            f"        d[{key}] = v if x - x == 0.0 else [{value} for x in v]",
+        ]
+    items = "v" if value == "x" else f"[{value} for x in v]"
+    return [*head, f"        d[{key}] = {items}"]
+
+
+def _ends_at_default(descriptor: Any) -> bool:
+    """Whether encoding a default instance of ``descriptor`` terminates.
+
+    Encoding a singular message field before testing its presence reads the default
+    instance of an unset one, which reads its own singular message fields, and so on: a
+    cycle of such fields (``message A { A next = 1; }``) would never end. Oneof members
+    are reached through ``WhichOneof`` and repeated fields are empty, so only singular
+    fields outside real oneofs count.
+    """
+
+    def children(current: Any) -> list[Any]:
+        return [
+            field.message_type
+            for field in current.fields
+            if field.message_type is not None
+            and not field.is_repeated
+            and (field.containing_oneof is None or len(field.containing_oneof.fields) == 1)
+        ]
+
+    done: set[Any] = set()
+    path: list[Any] = []  # depth-first: a type met again on the current path is a cycle
+
+    def acyclic(current: Any) -> bool:
+        if current in path:
+            return False
+        if current in done:
+            return True
+        path.append(current)
+        ok = all(acyclic(child) for child in children(current))
+        path.pop()
+        done.add(current)
+        return ok
+
+    return acyclic(descriptor)
 
 
 def _value(field: Any, names: dict[Any, str]) -> str:
