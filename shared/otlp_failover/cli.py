@@ -11,10 +11,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
+from otlp_failover.commands import arguments
 from otlp_failover.commands.drain import add_drain_command
 from otlp_failover.commands.drill import add_drill_command
 from otlp_failover.commands.status import add_status_command
-from otlp_failover.durations import format_duration, parse_duration
+from otlp_failover.durations import format_duration
 from otlp_failover.errors import FailoverError
 
 if TYPE_CHECKING:
@@ -48,21 +49,26 @@ def add_local_command(commands: Subcommands) -> None:
         description="Run the gateway on 127.0.0.1: the same handlers behind an emulated HTTP "
         "API, DynamoDB/S3/Secrets Manager emulated by moto, and a demo primary.",
     )
-    parser.add_argument("--port", type=_port, default=4318, help="HTTP API port (4318)")
+    parser.add_argument("--port", type=arguments.port, default=4318, help="HTTP API port (4318)")
     parser.add_argument(
-        "--aws-port", type=_port, default=4566, help="AWS emulator port (4566, as LocalStack)"
+        "--aws-port",
+        type=arguments.port,
+        default=4566,
+        help="AWS emulator port (4566, as LocalStack)",
     )
     parser.add_argument(
         "--primary", metavar="URL", help="primary OTLP/HTTP base URL (default: a demo primary)"
     )
     parser.add_argument("--secondary", metavar="URL", help="secondary OTLP/HTTP base URL")
     parser.add_argument("--token", help="bearer token for clients (default: new at each start)")
-    parser.add_argument("--max-retries", type=_positive_int, default=3, metavar="N")
-    parser.add_argument("--retry-interval", type=_duration, default="30s", metavar="DURATION")
-    parser.add_argument("--retry-gap", type=_duration, default="5s", metavar="DURATION")
+    parser.add_argument("--max-retries", type=arguments.positive_int, default=3, metavar="N")
+    parser.add_argument(
+        "--retry-interval", type=arguments.duration, default="30s", metavar="DURATION"
+    )
+    parser.add_argument("--retry-gap", type=arguments.duration, default="5s", metavar="DURATION")
     parser.add_argument(
         "--drain-interval",
-        type=_duration,
+        type=arguments.duration,
         default="10s",
         metavar="DURATION",
         help="how often the drain runs (10s); the probe also starts it on recovery",
@@ -142,25 +148,6 @@ def banner(stack: LocalStack) -> str:
             f"""  curl -X POST {control} -d '{{"mode": "healthy"}}'""",
         ]
     return "\n".join(lines)
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return int(text)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number (0-65535), got {text!r}")
-    return int(text)
 
 
 SUBCOMMANDS: tuple[Callable[[Subcommands], None], ...] = (

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from otlp_failover.durations import parse_duration
+from otlp_failover.commands import arguments
 
 PROTOCOLS = ("protobuf", "json")
 FAILURE_MODES = ("refuse", "reset", "503", "429")
@@ -40,7 +40,11 @@ def add_drill_command(commands: Any) -> None:
         help="comma-separated signals to send (traces,metrics,logs)",
     )
     parser.add_argument(
-        "--rate", type=_positive_float, default=10.0, metavar="N", help="items/s per signal (10)"
+        "--rate",
+        type=arguments.positive_float,
+        default=10.0,
+        metavar="N",
+        help="items/s per signal (10)",
     )
     durations = (
         ("--warmup", "5s", "healthy traffic before the outage"),
@@ -53,16 +57,28 @@ def add_drill_command(commands: Any) -> None:
     )
     for flag, default, text in durations:
         parser.add_argument(
-            flag, type=_duration, default=default, metavar="DURATION", help=f"{text} ({default})"
+            flag,
+            type=arguments.duration,
+            default=default,
+            metavar="DURATION",
+            help=f"{text} ({default})",
         )
     parser.add_argument(
         "--failure", choices=FAILURE_MODES, default="refuse", help="how the primary fails (refuse)"
     )
     parser.add_argument(
-        "--max-retries", type=_positive_int, default=3, metavar="N", help="failures per switch (3)"
+        "--max-retries",
+        type=arguments.positive_int,
+        default=3,
+        metavar="N",
+        help="failures per switch (3)",
     )
-    parser.add_argument("--port", type=_port, default=0, help="HTTP API port (0: a free one)")
-    parser.add_argument("--aws-port", type=_port, default=0, help="AWS emulator port (0: free)")
+    parser.add_argument(
+        "--port", type=arguments.port, default=0, help="HTTP API port (0: a free one)"
+    )
+    parser.add_argument(
+        "--aws-port", type=arguments.port, default=0, help="AWS emulator port (0: free)"
+    )
     parser.add_argument("--verbose", action="store_true", help="keep the gateway's own logs")
     parser.set_defaults(run=run_drill)
 
@@ -99,35 +115,6 @@ def run_drill(args: argparse.Namespace) -> int:
     print()
     print(report.render(), flush=True)
     return 0 if report.ok else 1
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return int(text)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number (0-65535), got {text!r}")
-    return int(text)
 
 
 def _signals(text: str) -> tuple[str, ...]:
