@@ -38,7 +38,7 @@ run: install  ## start the local stack with its defaults (Ctrl-C stops it)
 	$(BIN)/otlp-failover local $(ARGS)
 
 chaos: install  ## faults under concurrent SDK clients; a table of sent/acknowledged/delivered/lost (ARGS="--quick")
-	$(BIN)/python -m otlp_failover.chaos $(ARGS)
+	$(BIN)/python -m otlp_failover_dev.chaos $(ARGS)
 
 demo: install  ## failover drill on a local stack: outage, recovery, drain, tally (ARGS="--protocol json")
 	$(BIN)/otlp-failover drill $(ARGS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from otlp_failover.local.aws import AwsEmulator
+from otlp_failover_dev.local.aws import AwsEmulator
 
 
 def main() -> None:

@@ -21,13 +21,10 @@ from pathlib import Path
 from bench.measure import ApiCalls, median, say
 from bench.payloads import SIZES, export_request
 from bench.services import REPO, Services, aws_clients
-from otlp_failover.backup_layout import BackupLayout
+from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.codec import encode_json
-from otlp_failover.drain import DrainLimits
-from otlp_failover.drain_run import run_drain
-from otlp_failover.drain_store import DrainStore
 from otlp_failover.runtime import Runtime
-from otlp_failover.settings import BACKUP_BUCKET, Settings
+from otlp_failover.settings.environment import BACKUP_BUCKET, DrainLimits, Settings
 from otlp_failover.signals import Signal
 
 SCRIPT = REPO / "bench" / "replay.sh"
@@ -69,13 +66,10 @@ def _time_drain(services: Services, objects: dict[str, bytes], lines: int) -> fl
     env = services.environment(primary=services.sink.url)
     runtime = Runtime.build(Settings.from_environment(env))
     _seed_bucket(services, env[BACKUP_BUCKET], objects)
-    store = DrainStore(runtime.dynamodb, runtime.settings.state_table)
     calls = ApiCalls(aws_clients(runtime))
-    limits = DrainLimits(
-        rate=runtime.settings.drain_rate, batch_lines=runtime.settings.drain_batch_lines
-    )
+    job = runtime.drain_job()
     cpu_before, started = _cpu_seconds(), time.perf_counter()
-    report = run_drain(runtime, store, 600.0, limits=limits)
+    report = job.run(600.0)
     elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
     drained = sum(tally.lines for tally in report.tallies)
     stopped = [tally.stopped for tally in report.tallies if tally.stopped]

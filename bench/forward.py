@@ -19,8 +19,8 @@ import requests
 from bench.measure import ApiCalls, interleaved, ratio, say, spread
 from bench.payloads import export_bytes
 from bench.services import TOKEN, Services, aws_clients, load_ingest_app, runtime_of
-from otlp_failover.local._payload import LambdaContext, build_event
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local._payload import LambdaContext, build_event
 
 PROTOBUF = "application/x-protobuf"
 FORWARD_SIZES = ("1KiB", "100KiB", "1MiB")

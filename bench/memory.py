@@ -18,7 +18,7 @@ from bench.forward import export_event
 from bench.measure import say
 from bench.payloads import export_bytes
 from bench.services import REPO, Services, refusing_url
-from otlp_failover.settings import BACKUP_BUCKET
+from otlp_failover.settings.environment import BACKUP_BUCKET
 from otlp_failover.signals import Signal
 
 

@@ -31,7 +31,7 @@ def main() -> None:
     assert spec is not None and spec.loader is not None
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
-    from otlp_failover.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
+    from otlp_failover_dev.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
 
     cold = _current_rss_kib()
     event = json.loads(Path(event_file).read_bytes())

@@ -2,7 +2,7 @@
 
 The forward-overhead ratio divides by the time of posting straight to this sink, so the
 faster the sink, the larger the gateway's share of the time and the stricter the ratio
-(``otlp_failover.local.backend`` decodes every export, which would add the same cost to
+(``otlp_failover_dev.local.backend`` decodes every export, which would add the same cost to
 both sides and flatter the ratio). It speaks HTTP/1.1 keep-alive with Content-Length
 bodies, as requests and curl send them, and answers an empty ``Export*ServiceResponse``
 in the request's media type: zero bytes for protobuf, ``{}`` for JSON.

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
-from otlp_failover.drain import DrainLimits
-from otlp_failover.drain_run import run_drain
-from otlp_failover.drain_store import DrainStore
-from otlp_failover.invoker import AsyncInvoker
+from otlp_failover.aws.lambda_invoker import AsyncInvoker
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 
 MARGIN_SECONDS = 15.0  # time kept to checkpoint, release the lock and continue itself
 
 runtime = Runtime.build()
-store = DrainStore(runtime.dynamodb, runtime.settings.state_table)
-limits = DrainLimits(
-    rate=runtime.settings.drain_rate, batch_lines=runtime.settings.drain_batch_lines
-)
-lambda_client = boto3.client("lambda")
+lambda_client = runtime.aws.lambda_client()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     signals = [Signal(s) for s in event.get("signals") or [s.value for s in Signal]]
     budget = context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
-    report = run_drain(runtime, store, budget, signals=signals, limits=limits)
-    if report.unfinished:
-        continue_drain = AsyncInvoker(lambda_client, context.invoked_function_arn)
-        continue_drain({"signals": [s.value for s in signals], "reason": "continued"})
+
+    def continue_later(left: Sequence[Signal]) -> bool:
+        invoke_self = AsyncInvoker(lambda_client, context.invoked_function_arn)
+        return invoke_self({"signals": [s.value for s in left], "reason": "continued"})
+
+    report = runtime.drain_job(continue_later).run(budget, signals)
     return {
         "ran": report.ran,
         "skipped": report.skipped,

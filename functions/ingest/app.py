@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from otlp_failover.ingest import IngestGateway
 from otlp_failover.runtime import Runtime
 
-gateway = IngestGateway.from_runtime(Runtime.build())
+runtime = Runtime.build()
+gateway = runtime.ingest_gateway()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-
-from otlp_failover.invoker import AsyncInvoker
-from otlp_failover.recovery import Prober
+from otlp_failover.aws.lambda_invoker import AsyncInvoker
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 
@@ -15,19 +12,18 @@ RUN_SECONDS = 55.0  # the schedule starts the next run in a minute
 MARGIN_SECONDS = 10.0
 
 runtime = Runtime.build()
-_start_drain = (
-    AsyncInvoker(boto3.client("lambda"), runtime.settings.drain_function_name)
-    if runtime.settings.drain_function_name
-    else None
+_drain_function = runtime.settings.drain_function_name
+_invoke_drain = (
+    AsyncInvoker(runtime.aws.lambda_client(), _drain_function) if _drain_function else None
 )
 
 
 def start_drain(signal: Signal) -> None:
-    if _start_drain is not None:
-        _start_drain({"signals": [signal.value], "reason": "recovered"})
+    if _invoke_drain is not None:
+        _invoke_drain({"signals": [signal.value], "reason": "recovered"})
 
 
-prober = Prober(runtime, start_drain)
+prober = runtime.prober(start_drain)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -71,3 +71,11 @@ class StateStoreError(FailoverError):
 
 class SecretError(FailoverError):
     """A secret could not be read or has the wrong shape; never carries the secret's value."""
+
+
+class BackupError(FailoverError):
+    """The backup bucket could not be read or changed; ``code`` is the store's error code."""
+
+    def __init__(self, message: str, code: str = "error") -> None:
+        super().__init__(message)
+        self.code = code

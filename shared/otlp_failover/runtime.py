@@ -1,95 +1,170 @@
-"""Builds the long-lived parts once per cold start: clients, exporters, levels, state store.
+"""The composition root: builds each function's object graph from ``Settings``, once per
+cold start. Nothing below it builds a client or reads the environment.
 
-Handlers receive a ``Runtime``; nothing below builds a client per request.
+    Runtime.build(settings)   clients, secrets, state store, levels, backup, metrics
+      .ingest_gateway()       the ingest function: router, auth, /status
+      .prober(start_drain)    the probe function
+      .drain_job()            the drain function (and ``otlp-failover drain``)
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 import urllib3
-from botocore.config import Config
 
-from otlp_failover.backup_layout import BackupLayout
-from otlp_failover.config import OtlpHttpConfig, S3Config
-from otlp_failover.exporters import Exporter
+from otlp_failover.aws.clients import AwsClients
+from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
+from otlp_failover.aws.dynamodb_state import DynamoDBStateStore
+from otlp_failover.aws.s3 import S3ObjectStore
+from otlp_failover.aws.secrets import SecretReader
+from otlp_failover.backup.layout import BackupLayout
+from otlp_failover.backup.reader import BackupReader
+from otlp_failover.backup.writer import BackupWriter
+from otlp_failover.drain.job import DrainJob
+from otlp_failover.drain.ports import CheckpointStore, DrainLease
 from otlp_failover.exporters.otlphttp import OtlpHttpExporter, new_pool
-from otlp_failover.exporters.s3 import S3BackupExporter
-from otlp_failover.policy import Policy
-from otlp_failover.router import Level
-from otlp_failover.secrets import SecretReader
-from otlp_failover.settings import Settings
-from otlp_failover.state_store import DynamoDBStateStore
+from otlp_failover.failover.cached_store import CachedStateStore
+from otlp_failover.failover.health import LevelHealth
+from otlp_failover.failover.levels import Level
+from otlp_failover.failover.ports import Exporter, StateStore
+from otlp_failover.failover.router import FailoverRouter
+from otlp_failover.failover.rules import Rules
+from otlp_failover.gateway.auth import Authenticator, IamAuthenticator, TokenAuthenticator
+from otlp_failover.gateway.ingest import BodyLimits, IngestGateway
+from otlp_failover.gateway.status import StatusPage
+from otlp_failover.probe.prober import Prober
+from otlp_failover.settings.chain import ExporterConfig, S3Config
+from otlp_failover.settings.environment import DrainLimits, Settings
+from otlp_failover.signals import Signal
 from otlp_failover.telemetry import Telemetry
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_s3.client import S3Client
-
-# Short timeouts and few retries: a slow AWS call must not use up the client's deadline.
-_AWS_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"max_attempts": 2, "mode": "standard"},
-    max_pool_connections=16,
-)
+# A short TTL: a rotated ingest token is honoured within a minute, per instance.
+SECRET_TTL_SECONDS = 60.0
 
 
 @dataclass
 class Runtime:
     settings: Settings
-    store: DynamoDBStateStore
+    aws: AwsClients
     secrets: SecretReader
-    dynamodb: DynamoDBClient
-    s3: S3Client
+    store: StateStore  # the shared state, uncached: the probe, the drain and /status read it
     http: urllib3.PoolManager
     levels: tuple[Level, ...]
-    policy: Policy
+    backup: BackupReader | None  # the S3 level's bucket, if the chain ends in one
     telemetry: Telemetry
-
-    @property
-    def backup(self) -> tuple[str, BackupLayout] | None:
-        """(bucket, layout) of the S3 backup level, if the chain has one."""
-        config = self.settings.failover.backup
-        return (config.bucket, BackupLayout(config.prefix)) if config else None
 
     @classmethod
     def build(cls, settings: Settings | None = None, session: Any = None) -> Runtime:
         settings = settings or Settings.from_environment()
-        aws = session or boto3.session.Session()
-        # A short TTL: a rotated ingest token is honoured within a minute, per instance.
-        secrets = SecretReader(aws.client("secretsmanager", config=_AWS_CONFIG), ttl=60.0)
-        s3 = aws.client("s3", config=_AWS_CONFIG)
-        dynamodb = aws.client("dynamodb", config=_AWS_CONFIG)
+        aws = AwsClients.build(session)
+        secrets = SecretReader(aws.secretsmanager, ttl=SECRET_TTL_SECONDS)
         http = new_pool()
+        # One site (bucket + key layout) per s3 exporter: its writer and, for the chain's
+        # backup level, the reader of the probe, the drain and /status.
+        sites = {
+            config.name: BackupReader(
+                S3ObjectStore(aws.s3, config.bucket), BackupLayout(config.prefix)
+            )
+            for level in settings.failover.priority_levels
+            for config in level
+            if isinstance(config, S3Config)
+        }
+        backup_config = settings.failover.backup
         levels = tuple(
-            Level(index, tuple(_exporter(config, http, s3, secrets) for config in level))
+            Level(index, tuple(_exporter(config, http, sites, secrets) for config in level))
             for index, level in enumerate(settings.failover.priority_levels)
         )
         return cls(
             settings=settings,
-            store=DynamoDBStateStore(
-                dynamodb, settings.state_table, cache_ttl=settings.state_cache_ttl
-            ),
+            aws=aws,
             secrets=secrets,
-            dynamodb=dynamodb,
-            s3=s3,
+            store=DynamoDBStateStore(aws.dynamodb, settings.state_table),
             http=http,
             levels=levels,
-            policy=Policy(settings.failover.max_retries, settings.failover.level_count),
+            backup=sites[backup_config.name] if backup_config else None,
             telemetry=Telemetry(settings.metrics_namespace),
         )
 
+    @property
+    def rules(self) -> Rules:
+        failover = self.settings.failover
+        return Rules(failover.max_retries, failover.level_count)
+
+    def ingest_gateway(self) -> IngestGateway:
+        settings = self.settings
+        state = CachedStateStore(self.store, ttl=settings.state_cache_ttl)
+        router = FailoverRouter(
+            self.levels, state, LevelHealth(state, self.rules, self.telemetry), self.telemetry
+        )
+        status = StatusPage(self.store, self.levels, self.backup, settings.failover.max_retries)
+        limits = BodyLimits(settings.max_body_bytes, settings.max_decompressed_bytes)
+        return IngestGateway(router, self._authenticator(), status, limits, self.telemetry)
+
+    def prober(
+        self,
+        start_drain: Callable[[Signal], None],
+        *,
+        levels: Sequence[Level] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Prober:
+        """``levels`` replaces the chain's own (the chaos suite wraps them in faults)."""
+        return Prober(
+            config=self.settings.failover,
+            levels=self.levels if levels is None else levels,
+            health=LevelHealth(self.store, self.rules, self.telemetry),
+            backup=self.backup,
+            metrics=self.telemetry,
+            start_drain=start_drain,
+            clock=clock,
+            wall_clock=wall_clock,
+            sleep=sleep,
+        )
+
+    def drain_job(
+        self,
+        continue_later: Callable[[Sequence[Signal]], bool] | None = None,
+        *,
+        lease: DrainLease | None = None,
+        checkpoints: CheckpointStore | None = None,
+        levels: Sequence[Level] | None = None,
+        limits: DrainLimits | None = None,
+    ) -> DrainJob:
+        """The drain as deployed; each keyword replaces one part (the chaos suite and the
+        benchmarks pass fault wrappers or other limits)."""
+        drain_store = DynamoDBDrainStore(self.aws.dynamodb, self.settings.state_table)
+        return DrainJob(
+            backup=self.backup,
+            state=self.store,
+            levels=self.levels if levels is None else levels,
+            otlp_levels=self.settings.failover.otlp_levels,
+            lease=lease or drain_store,
+            checkpoints=checkpoints or drain_store,
+            limits=limits or self.settings.drain,
+            metrics=self.telemetry,
+            continue_later=continue_later,
+        )
+
+    def _authenticator(self) -> Authenticator:
+        secret = self.settings.ingest_token()
+        if secret is None:
+            return IamAuthenticator()
+        return TokenAuthenticator(lambda: self.secrets.tokens(secret))
+
 
 def _exporter(
-    config: OtlpHttpConfig | S3Config,
+    config: ExporterConfig,
     http: urllib3.PoolManager,
-    s3: S3Client,
+    sites: dict[str, BackupReader],
     secrets: SecretReader,
 ) -> Exporter:
     if isinstance(config, S3Config):
-        return S3BackupExporter(config, s3)
+        site = sites[config.name]
+        return BackupWriter(config.name, site.store, site.layout)
     headers = secrets.headers(config.headers_secret) if config.headers_secret else {}
     return OtlpHttpExporter(config, http, headers)

@@ -17,25 +17,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
+from otlp_failover.metrics import GAUGES, UNITS
 from otlp_failover.signals import Signal
 
 Dimensions = tuple[tuple[str, str], ...]
-
-CURRENT_LEVEL = "CurrentLevel"
-FAILOVERS = "Failovers"
-RECOVERIES = "Recoveries"
-EXPORTS_ACCEPTED = "ExportsAccepted"
-EXPORT_FAILURES = "ExportFailures"
-EXPORTS_REFUSED = "ExportsRefused"  # 503: every level failed
-BACKUP_WRITES = "BackupWrites"
-BACKUP_BYTES = "BackupBytes"
-DRAINED_REQUESTS = "DrainedRequests"
-DEAD_LETTERED = "DeadLetteredRequests"
-BACKLOG_OBJECTS = "BacklogObjects"
-BACKLOG_OLDEST_AGE = "BacklogOldestAge"
-
-_UNITS = {BACKUP_BYTES: "Bytes", BACKLOG_OLDEST_AGE: "Seconds", CURRENT_LEVEL: "None"}
-_GAUGES = frozenset({CURRENT_LEVEL, BACKLOG_OBJECTS, BACKLOG_OLDEST_AGE})
 
 
 def _print(document: str) -> None:
@@ -43,6 +28,8 @@ def _print(document: str) -> None:
 
 
 class Telemetry:
+    """``Metrics`` as CloudWatch EMF on stdout, with process totals for the local stack."""
+
     def __init__(self, namespace: str, emit: Callable[[str], None] = _print) -> None:
         self.namespace = namespace
         self._emit = emit
@@ -63,7 +50,7 @@ class Telemetry:
     def _record(self, name: str, dims: Dimensions, value: float) -> None:
         with self._lock:
             pending = self._pending[dims]
-            if name in _GAUGES:
+            if name in GAUGES:
                 pending[name] = value
                 self._totals[(name, dims)] = value
             else:
@@ -88,7 +75,7 @@ class Telemetry:
             )
             self._providers[dims] = provider
         for name, value in values.items():
-            provider.add_metric(name=name, unit=_UNITS.get(name, "Count"), value=value)
+            provider.add_metric(name=name, unit=UNITS.get(name, "Count"), value=value)
         document = provider.serialize_metric_set()
         provider.clear_metrics()  # keeps the default dimensions for the next flush
         return orjson.dumps(document).decode()

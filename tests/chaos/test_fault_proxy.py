@@ -16,9 +16,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from otlp_failover.chaos import aws_faults
-from otlp_failover.chaos.proxy import Fault, FaultProxy
-from otlp_failover.local.aws import AwsEmulator
+from otlp_failover_dev.chaos import aws_faults
+from otlp_failover_dev.chaos.proxy import Fault, FaultProxy
+from otlp_failover_dev.local.aws import AwsEmulator
 
 ONE_TRY = Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=2)
 

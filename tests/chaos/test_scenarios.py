@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from otlp_failover.chaos.scale import QUICK
-from otlp_failover.chaos.scenario import Scenario
-from otlp_failover.chaos.suite import SCENARIOS, run_scenario
+from otlp_failover_dev.chaos.scale import QUICK
+from otlp_failover_dev.chaos.scenario import Scenario
+from otlp_failover_dev.chaos.suite import SCENARIOS, run_scenario
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 import requests
 
-from otlp_failover import settings
-from otlp_failover.commands.target import STATE_FILE_ENV
-from otlp_failover.local.stack import LocalStack, LocalStackConfig
+from otlp_failover.settings import environment as settings
 from otlp_failover.signals import Signal
+from otlp_failover_dev.commands.target import STATE_FILE_ENV
+from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig
 
 StackFactory = Callable[..., LocalStack]
 

@@ -15,8 +15,8 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, MetricsData, NumberDataPoint
 from opentelemetry.sdk.trace import ReadableSpan
 
-from otlp_failover.local.backend import ReceivedExport
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.backend import ReceivedExport
 
 Item = tuple[Any, ...]
 

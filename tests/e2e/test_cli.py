@@ -15,10 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from otlp_failover.commands.target import STATE_FILE_ENV
-from otlp_failover.recovery import Prober
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
+from otlp_failover_dev.commands.target import STATE_FILE_ENV
 from tests.e2e.conftest import StackFactory, auth, backlog
 from tests.e2e.sdk import SdkClient
 from tests.e2e.traffic import delivered_names
@@ -28,7 +27,7 @@ ITEMS = 4
 
 def otlp_failover(*args: str, state_file: Path, home: Path) -> subprocess.CompletedProcess[str]:
     script = shutil.which("otlp-failover", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "otlp_failover.cli"]
+    command = [script] if script else [sys.executable, "-m", "otlp_failover_dev.cli"]
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),  # no ~/.aws of the developer's
@@ -76,7 +75,7 @@ def test_status_shows_the_failover_and_drain_replays_the_backlog_to_zero(
 
     stack.primary.set_mode("healthy")
     # What the scheduled probe does, minus starting the drain: the command drains here.
-    assert len(Prober(Runtime.build(), start_drain=lambda _: None).probe_once()) == 2
+    assert len(Runtime.build().prober(start_drain=lambda _: None).probe_once()) == 2
     drained = otlp_failover("drain", state_file=e2e_environment, home=tmp_path)
 
     assert drained.returncode == 0, drained.stdout + drained.stderr

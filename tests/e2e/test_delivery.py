@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from otlp_failover.local.backend import ReceivedExport
-from otlp_failover.local.stack import LocalStack
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.backend import ReceivedExport
+from otlp_failover_dev.local.stack import LocalStack
 from tests.e2e import items
 from tests.e2e.conftest import auth, stack_config, stop
 from tests.e2e.sdk import PROTOCOLS, SdkClient

@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 
-from otlp_failover import settings
 from otlp_failover.codec import decode_json
-from otlp_failover.local.stack import LocalStack
-from otlp_failover.recovery import Prober
 from otlp_failover.runtime import Runtime
+from otlp_failover.settings import environment as settings
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.stack import LocalStack
 from tests.e2e import items
 from tests.e2e.conftest import StackFactory, auth, status
 from tests.e2e.sdk import SdkClient
@@ -107,7 +106,7 @@ def test_a_refusing_primary_sends_every_export_to_the_backup_and_curl_replays_it
 
     stack.primary.set_mode("healthy")
     # What the scheduled probe does, minus starting the drain: the replay here is curl's.
-    recoveries = Prober(Runtime.build(), start_drain=lambda _: None).probe_once()
+    recoveries = Runtime.build().prober(start_drain=lambda _: None).probe_once()
     assert [(r.signal, r.to_level) for r in recoveries] == [(signal, 0)]
     stack.primary.clear()
     codes = []

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from otlp_failover.local.backend import OtlpBackend
-from otlp_failover.local.stack import LocalStack
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.backend import OtlpBackend
+from otlp_failover_dev.local.stack import LocalStack
 from tests.e2e.conftest import StackFactory, auth, backlog, level, metrics_levels, wait_until
 from tests.e2e.sdk import SdkClient
 from tests.e2e.traffic import delivered_names

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from otlp_failover.local.backend import ReceivedExport
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.backend import ReceivedExport
 from tests.e2e import items
 from tests.e2e.sdk import SdkClient
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otlp_failover.backup_layout import BackupLayout
+from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.codec import encode_json
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 
 START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

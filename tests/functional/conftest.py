@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from otlp_failover import settings
-from otlp_failover.local.aws import AwsEmulator, Template
-from otlp_failover.local.backend import OtlpBackend
+from otlp_failover.settings import environment as settings
+from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import TOKEN, Gateway
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from otlp_failover.codec import MediaType, decode_status
-from otlp_failover.ingest import IngestGateway
-from otlp_failover.local._payload import LambdaContext, build_event, http_reply
+from otlp_failover.gateway.ingest import IngestGateway
 from otlp_failover.runtime import Runtime
-from otlp_failover.settings import Settings
+from otlp_failover.settings.environment import Settings
+from otlp_failover_dev.local._payload import LambdaContext, build_event, http_reply
 
 TOKEN = "functional-test-token"
 
@@ -38,7 +38,7 @@ class Gateway:
     @classmethod
     def build(cls, env: Mapping[str, str]) -> Gateway:
         runtime = Runtime.build(Settings.from_environment(env))
-        return cls(runtime, IngestGateway.from_runtime(runtime))
+        return cls(runtime, runtime.ingest_gateway())
 
     def send(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from otlp_failover.local.apigw import (
+from otlp_failover_dev.local.apigw import (
     HttpApiEmulator,
     LambdaContext,
     LocalRequest,

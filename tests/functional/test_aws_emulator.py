@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from otlp_failover.local.aws import AwsEmulator, Template
-from otlp_failover.secrets import SecretReader
+from otlp_failover.aws.secrets import SecretReader
+from otlp_failover_dev.local.aws import AwsEmulator, Template
 
 # A template in the shape of template.yaml, with values the real one does not use, so the
 # tests show the emulator follows the template rather than its own defaults.

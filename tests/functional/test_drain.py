@@ -6,13 +6,12 @@ import time
 
 import pytest
 
-from otlp_failover.drain import DrainLimits
-from otlp_failover.drain_run import run_drain
-from otlp_failover.drain_store import DrainStore
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
+from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
+from otlp_failover.drain.job import DrainReport
 from otlp_failover.runtime import Runtime
-from otlp_failover.settings import Settings
+from otlp_failover.settings.environment import DrainLimits, Settings
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.backlog_helpers import bucket_keys, received_names, seed_backlog
 
 FAST = DrainLimits(rate=1000.0, batch_lines=7)
@@ -24,13 +23,20 @@ def runtime(chain_env: dict[str, str]) -> Runtime:
 
 
 @pytest.fixture
-def drain_store(runtime: Runtime) -> DrainStore:
-    return DrainStore(runtime.dynamodb, runtime.settings.state_table)
+def drain_store(runtime: Runtime) -> DynamoDBDrainStore:
+    return DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
+
+
+def run_drain(
+    runtime: Runtime, store: DynamoDBDrainStore, budget: float, limits: DrainLimits
+) -> DrainReport:
+    """One drain run as the function makes it, with ``store`` as its lease and checkpoints."""
+    return runtime.drain_job(lease=store, checkpoints=store, limits=limits).run(budget)
 
 
 def test_drain_replays_every_line_once_oldest_first_and_empties_the_backlog(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,
@@ -55,7 +61,7 @@ def test_drain_replays_every_line_once_oldest_first_and_empties_the_backlog(
 
 def test_drain_stops_at_the_first_backend_failure_and_keeps_the_rest(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,
@@ -70,7 +76,7 @@ def test_drain_stops_at_the_first_backend_failure_and_keeps_the_rest(
 
 def test_drain_honours_its_rate(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,
@@ -85,7 +91,7 @@ def test_drain_honours_its_rate(
 
 def test_lines_refused_as_bad_data_are_set_aside_with_the_reason(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,
@@ -106,8 +112,8 @@ def test_lines_refused_as_bad_data_are_set_aside_with_the_reason(
     assert bucket_keys(aws, backup_bucket, "backup/") == []
 
 
-def test_only_one_drain_runs_at_a_time(runtime: Runtime, drain_store: DrainStore) -> None:
-    other = DrainStore(runtime.dynamodb, runtime.settings.state_table)
+def test_only_one_drain_runs_at_a_time(runtime: Runtime, drain_store: DynamoDBDrainStore) -> None:
+    other = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     assert other.acquire(60)
     report = run_drain(runtime, drain_store, 60, limits=FAST)
     assert not report.ran and "another drain" in report.skipped["*"]
@@ -116,23 +122,26 @@ def test_only_one_drain_runs_at_a_time(runtime: Runtime, drain_store: DrainStore
 
 
 def test_an_expired_lock_is_taken_over(runtime: Runtime) -> None:
-    crashed = DrainStore(runtime.dynamodb, runtime.settings.state_table, clock=lambda: 1000.0)
+    crashed = DynamoDBDrainStore(
+        runtime.aws.dynamodb, runtime.settings.state_table, clock=lambda: 1000.0
+    )
     assert crashed.acquire(60)
-    later = DrainStore(runtime.dynamodb, runtime.settings.state_table, clock=lambda: 1061.0)
+    later = DynamoDBDrainStore(
+        runtime.aws.dynamodb, runtime.settings.state_table, clock=lambda: 1061.0
+    )
     assert later.acquire(60)
 
 
 def test_the_drain_leaves_a_signal_alone_while_it_is_failed_over(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,
 ) -> None:
-    from otlp_failover.policy import Action, Decision, SignalState
     from otlp_failover.signals import Signal
 
-    runtime.store.apply(Signal.TRACES, Decision(Action.FAIL_OVER, 0, SignalState(level=1)))
+    runtime.store.move(Signal.TRACES, 0, 1)
     seed_backlog(aws, backup_bucket, objects=2)
     report = run_drain(runtime, drain_store, 60, limits=FAST)
     assert "not an OTLP level" in report.skipped["traces"]
@@ -141,7 +150,7 @@ def test_the_drain_leaves_a_signal_alone_while_it_is_failed_over(
 
 def test_items_a_backend_drops_inside_a_200_are_counted_and_logged(
     runtime: Runtime,
-    drain_store: DrainStore,
+    drain_store: DynamoDBDrainStore,
     aws: AwsEmulator,
     backup_bucket: str,
     backend: OtlpBackend,

@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 
-from otlp_failover.backup_layout import BackupLayout
-from otlp_failover.backup_reader import BackupReader
-from otlp_failover.drain import Drainer, DrainLimits
-from otlp_failover.drain_store import DrainStore
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
+from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
+from otlp_failover.backup.reader import BackupReader
+from otlp_failover.drain.drainer import Drainer
 from otlp_failover.runtime import Runtime
-from otlp_failover.settings import Settings
+from otlp_failover.settings.environment import DrainLimits, Settings
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.backlog_helpers import bucket_keys, received_names, seed_backlog
 
 OBJECTS, LINES_PER_OBJECT = 6, 5  # 30 lines; batches of 4 cross objects and split them
@@ -75,7 +74,7 @@ class FaultyLevel:
 
 
 class FaultyStore:
-    def __init__(self, store: DrainStore, faults: Faults) -> None:
+    def __init__(self, store: DynamoDBDrainStore, faults: Faults) -> None:
         self._store, self._faults = store, faults
 
     def load(self, signal: Signal) -> Any:
@@ -100,6 +99,11 @@ class FaultyReader:
 
     def dead_letter(self, *args: Any) -> str:
         return self._reader.dead_letter(*args)
+
+
+def backup_of(runtime: Runtime) -> BackupReader:
+    assert runtime.backup is not None
+    return runtime.backup
 
 
 # (fault point, whether the batch in flight may arrive twice)
@@ -130,14 +134,14 @@ def test_a_drain_killed_anywhere_loses_nothing_and_resends_nothing_checkpointed(
 ) -> None:
     names = seed_backlog(aws, backup_bucket, OBJECTS, LINES_PER_OBJECT)
     runtime = Runtime.build(Settings.from_environment(chain_env))
-    reader = BackupReader(runtime.s3, backup_bucket, BackupLayout("backup"))
+    reader = backup_of(runtime)
     faults = Faults(point, at)
 
     def drainer(level: Any, store: Any, backup: Any) -> Drainer:
         return Drainer(Signal.TRACES, level, backup, store, limits=LIMITS)
 
     level = runtime.levels[0]
-    fresh_store = DrainStore(runtime.dynamodb, runtime.settings.state_table)
+    fresh_store = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     crashed = False
     try:
         drainer(
@@ -149,7 +153,7 @@ def test_a_drain_killed_anywhere_loses_nothing_and_resends_nothing_checkpointed(
         crashed = True
     assert crashed, f"the drain finished before call {at} of {point}: CALLS is out of date"
 
-    restarted = DrainStore(runtime.dynamodb, runtime.settings.state_table)
+    restarted = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     tally = drainer(level, restarted, reader).run(time.monotonic() + 60)
 
     received = received_names(backend)
@@ -168,9 +172,9 @@ def test_the_crash_points_cover_every_call_of_a_full_drain(
 ) -> None:
     seed_backlog(aws, backup_bucket, OBJECTS, LINES_PER_OBJECT)
     runtime = Runtime.build(Settings.from_environment(chain_env))
-    reader = BackupReader(runtime.s3, backup_bucket, BackupLayout("backup"))
+    reader = backup_of(runtime)
     counter = Faults(f"{operation}:never", at=0)
-    store = DrainStore(runtime.dynamodb, runtime.settings.state_table)
+    store = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     drainer = Drainer(
         Signal.TRACES,
         FaultyLevel(runtime.levels[0], counter),

@@ -14,9 +14,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otlp_failover.codec import decode_json, encode_json
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import Gateway
 
 

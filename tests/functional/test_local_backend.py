@@ -20,7 +20,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from otlp_failover.local.backend import OtlpBackend
+from otlp_failover_dev.local.backend import OtlpBackend
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 TRACE_JSON = {
@@ -249,7 +249,15 @@ def test_control_endpoint_rejects_unknown_modes(backend: OtlpBackend) -> None:
 
 def test_runs_as_a_module_until_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "otlp_failover.local.backend", "--port", "0", "--control-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "otlp_failover_dev.local.backend",
+            "--port",
+            "0",
+            "--control-port",
+            "0",
+        ],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

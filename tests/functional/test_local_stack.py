@@ -22,9 +22,9 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from otlp_failover import settings
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.stack import LocalStack, LocalStackConfig, Scheduler
+from otlp_failover.settings import environment as settings
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig, Scheduler
 
 # A function directory like functions/ingest: its handler reports what its cold start saw.
 APP = """
@@ -66,7 +66,9 @@ def test_loads_the_handler_by_path_after_setting_its_environment(
     functions_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(settings.FAILOVER_CONFIG, "{}")  # would override the flags if kept
-    stack = LocalStack(config(functions_dir=functions_dir, retry_interval=2.0, max_retries=5))
+    stack = LocalStack(
+        config(functions_dir=functions_dir, retry_interval=2.0, retry_gap=1.0, max_retries=5)
+    )
     with stack:
         seen = requests.get(stack.api_url + "/anything").json()
         assert os.environ.get(settings.FAILOVER_CONFIG) is None
@@ -74,7 +76,7 @@ def test_loads_the_handler_by_path_after_setting_its_environment(
     assert seen["STATE_TABLE"] == stack.config.table_name
     assert seen["BACKUP_BUCKET"] == stack.config.bucket_name
     assert seen["INGEST_TOKEN_SECRET"].startswith("arn:aws:secretsmanager:")
-    assert (seen["MAX_RETRIES"], seen["RETRY_INTERVAL"], seen["RETRY_GAP"]) == ("5", "2.0s", "5.0s")
+    assert (seen["MAX_RETRIES"], seen["RETRY_INTERVAL"], seen["RETRY_GAP"]) == ("5", "2.0s", "1.0s")
     assert seen["PRIMARY_ENDPOINT"].startswith("http://127.0.0.1:")
     assert seen["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     assert os.environ[settings.FAILOVER_CONFIG] == "{}"  # the caller's environment is back
@@ -156,7 +158,7 @@ def socket_in_use() -> Iterator[int]:
 def test_cli_serves_the_real_ingest_handler_until_sigterm(repo_root: Path) -> None:
     if not (repo_root / "functions" / "ingest" / "app.py").is_file():
         pytest.skip("functions/ingest/app.py is not written yet")
-    command = [sys.executable, "-m", "otlp_failover.cli", "local", "--port", "0"]
+    command = [sys.executable, "-m", "otlp_failover_dev.cli", "local", "--port", "0"]
     process = subprocess.Popen(
         [*command, "--aws-port", "0", "--token", "t0ken"],
         stdout=subprocess.PIPE,

@@ -11,13 +11,10 @@ import logging
 
 import pytest
 
-from otlp_failover.drain_run import run_drain
-from otlp_failover.drain_store import DrainStore
-from otlp_failover.local import prometheus
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
-from otlp_failover.recovery import Prober
 from otlp_failover.signals import Signal
+from otlp_failover_dev.local import prometheus
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import TOKEN, Gateway
 from tests.functional.test_ingest import spans
 
@@ -49,9 +46,8 @@ def test_no_secret_appears_in_logs_metrics_status_or_errors(
     seen.append(gateway.send("/v1/traces", b"\xff", token=TOKEN).body)
     seen.append(gateway.send("/status", method="GET", content_type=None).body)
     backend.set_mode("healthy")
-    Prober(gateway.runtime, lambda _: None).run(budget=1)
-    store = DrainStore(gateway.runtime.dynamodb, gateway.runtime.settings.state_table)
-    report = run_drain(gateway.runtime, store, 30)
+    gateway.runtime.prober(lambda _: None).run(budget=1)
+    report = gateway.runtime.drain_job().run(30)
     assert report.tallies[0].lines == 4  # the outage's exports were replayed
     states = {s.value: gateway.runtime.store.read(s) for s in Signal}
     seen.append(

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from otlp_failover.local.backend import OtlpBackend
-from otlp_failover.recovery import Prober
+from otlp_failover.probe.prober import Prober
 from otlp_failover.runtime import Runtime
-from otlp_failover.settings import Settings
+from otlp_failover.settings.environment import Settings
 from otlp_failover.signals import Signal
 from otlp_failover.telemetry import Telemetry
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import Gateway
 from tests.functional.test_ingest import spans
 
@@ -34,8 +34,8 @@ def fail_over(gateway: Gateway, signal_path: str = "/v1/traces", times: int = 3)
         assert gateway.send(signal_path, body).status == 200
 
 
-def level_of(runtime: Runtime, signal: Signal = Signal.TRACES) -> int:
-    return runtime.store.read(signal).level
+def level_of(prober: Prober, signal: Signal = Signal.TRACES) -> int:
+    return prober.health.store.read(signal).level
 
 
 def make_prober(
@@ -46,8 +46,7 @@ def make_prober(
     runtime.telemetry = Telemetry("Test", emit=emitted.append)
     drains: list[Signal] = []
     clock = clock or Clock()
-    prober = Prober(
-        runtime,
+    prober = runtime.prober(
         drains.append,
         clock=lambda: clock.now,
         wall_clock=lambda: clock.wall,
@@ -62,13 +61,13 @@ def test_level_1_to_0_once_the_primary_answers_and_the_drain_is_started(
     backend.set_mode("refuse")
     fail_over(gateway)
     prober, drains, _ = make_prober(chain_env)
-    assert level_of(prober.runtime) == 1
+    assert level_of(prober) == 1
     (nothing,) = [prober.probe_once()]
     assert nothing == [] and drains == []
     backend.set_mode("healthy")
     (recovery,) = prober.probe_once()
     assert (recovery.signal, recovery.from_level, recovery.to_level) == (Signal.TRACES, 1, 0)
-    assert level_of(prober.runtime) == 0 and prober.runtime.store.read(Signal.TRACES).failures == 0
+    assert level_of(prober) == 0 and prober.health.store.read(Signal.TRACES).failures == 0
     assert drains == [Signal.TRACES]
     probe = backend.exports[-1]
     assert probe.body == b"" and probe.items == 0  # an empty export request of the signal
@@ -91,7 +90,7 @@ def test_three_levels_come_back_level_by_level_retry_gap_apart(
     fail_over(gateway, times=6)  # 3 failures on level 0, then 3 on level 1
     clock = Clock()
     prober, drains, _ = make_prober(env, clock)
-    assert level_of(prober.runtime) == 2
+    assert level_of(prober) == 2
     assert prober.probe_once() == [] and clock.sleeps == [3.0]  # 0, gap, 1: none answered
     secondary.set_mode("healthy")
     assert [r.to_level for r in prober.probe_once()] == [1]
@@ -99,7 +98,7 @@ def test_three_levels_come_back_level_by_level_retry_gap_apart(
     assert prober.probe_once() == []  # the primary is still down: stay on 1
     backend.set_mode("healthy")
     assert [r.to_level for r in prober.probe_once()] == [0]
-    assert level_of(prober.runtime) == 0
+    assert level_of(prober) == 0
 
 
 def test_a_short_retry_interval_is_honoured_inside_one_scheduled_run(
@@ -139,7 +138,7 @@ def test_a_long_retry_interval_probes_only_when_a_new_interval_begins(
     # 1_800_000_000 is a multiple of 300: a 5-minute interval starts in that minute only.
     prober, _, _ = make_prober({**chain_env, "RETRY_INTERVAL": "5m"}, Clock(wall))
     assert bool(prober.run(budget=55)) is due
-    assert level_of(prober.runtime) == (0 if due else 1)
+    assert level_of(prober) == (0 if due else 1)
 
 
 def test_every_run_reports_current_level_and_backlog_for_every_signal(

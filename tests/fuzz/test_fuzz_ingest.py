@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otlp_failover.local.aws import AwsEmulator
-from otlp_failover.local.backend import OtlpBackend
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import TOKEN, Gateway
 
 SEEDS = Path(__file__).parent / "seeds"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from otlp_failover.config import FailoverConfig, OtlpHttpConfig, S3Config
-from otlp_failover.durations import format_duration, parse_duration
 from otlp_failover.errors import ConfigError
-from otlp_failover.settings import Settings, failover_config
+from otlp_failover.settings.chain import FailoverConfig, OtlpHttpConfig, S3Config
+from otlp_failover.settings.durations import format_duration, parse_duration
+from otlp_failover.settings.environment import Settings, failover_config
 
 PRIMARY = {"otlphttp/primary": {"endpoint": "https://otlp.example.com"}}
 BACKUP = {"s3/backup": {"bucket": "b"}}
@@ -99,6 +99,7 @@ def test_environment_builds_primary_secondary_backup_chain() -> None:
         "BACKUP_BUCKET": "bucket",
         "MAX_RETRIES": "5",
         "RETRY_INTERVAL": "2s",
+        "RETRY_GAP": "500ms",
     }
     settings = Settings.from_environment(env)
     names = [[e.name for e in level] for level in settings.failover.priority_levels]
@@ -106,6 +107,53 @@ def test_environment_builds_primary_secondary_backup_chain() -> None:
     primary = settings.failover.priority_levels[0][0]
     assert isinstance(primary, OtlpHttpConfig) and primary.headers_secret is not None
     assert settings.failover.max_retries == 5 and settings.failover.retry_interval == 2.0
+
+
+@pytest.mark.parametrize(
+    ("interval", "gap", "levels", "valid"),
+    [
+        ("30s", "5s", 3, True),  # the defaults: 5s x 2 levels above the last < 30s
+        ("10s", "5s", 3, False),  # a pass over two levels takes the whole interval
+        ("11s", "5s", 3, True),
+        ("5s", "5s", 1, True),  # one level: nothing above it to probe
+        ("2s", "5s", 2, False),
+    ],
+)
+def test_retry_interval_must_exceed_retry_gap_times_the_levels_above_the_last(
+    interval: str, gap: str, levels: int, valid: bool
+) -> None:
+    chain = [[{f"otlphttp/l{i}": {"endpoint": f"http://l{i}"}}] for i in range(levels)]
+    raw = {"priority_levels": chain, "retry_interval": interval, "retry_gap": gap}
+    if valid:
+        assert FailoverConfig.from_mapping(raw).retry_interval == parse_duration(interval)
+        return
+    with pytest.raises(ConfigError) as caught:
+        FailoverConfig.from_mapping(raw)
+    assert caught.value.field == "retry_interval"
+    assert "retry_gap" in caught.value.problem  # both fields are named
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"AUTH_MODE": "token"}, "INGEST_TOKEN_SECRET"),
+        ({}, "INGEST_TOKEN_SECRET"),  # token mode is the default
+    ],
+)
+def test_the_ingest_needs_a_token_secret_unless_iam(env: dict[str, str], problem: str) -> None:
+    settings = Settings.from_environment(
+        {"STATE_TABLE": "t", "PRIMARY_ENDPOINT": "http://p", **env}
+    )
+    with pytest.raises(ConfigError) as caught:
+        settings.ingest_token()
+    assert caught.value.field == problem
+
+
+def test_iam_mode_needs_no_token_secret_and_token_mode_returns_it() -> None:
+    base = {"STATE_TABLE": "t", "PRIMARY_ENDPOINT": "http://p"}
+    assert Settings.from_environment({**base, "AUTH_MODE": "iam"}).ingest_token() is None
+    with_token = Settings.from_environment({**base, "INGEST_TOKEN_SECRET": "tokens"})
+    assert with_token.ingest_token() == "tokens"
 
 
 def test_environment_json_config_wins_for_n_levels() -> None:

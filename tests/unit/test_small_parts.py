@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from otlp_failover.api import HttpRequest
-from otlp_failover.auth import IamAuthenticator, TokenAuthenticator
-from otlp_failover.backup_layout import BackupLayout
+from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.errors import BadRequestError, PayloadTooLargeError, UnauthorizedError
-from otlp_failover.local import prometheus
+from otlp_failover.gateway.auth import IamAuthenticator, TokenAuthenticator
+from otlp_failover.gateway.event import HttpRequest
 from otlp_failover.signals import Signal
 from otlp_failover.telemetry import Telemetry
+from otlp_failover_dev.local import prometheus
 
 MOMENT = datetime(2026, 11, 27, 9, 5, 7, 123456, tzinfo=UTC)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from otlp_failover.codec.body import ExportBody, check_ids, count_items, decode_export, gunzip
 from otlp_failover.codec.json_decode import decode_json, parse_json_message
 from otlp_failover.codec.json_encode import encode_json
-from otlp_failover.codec.media import MediaType, parse_content_encoding, parse_content_type
+from otlp_failover.codec.media import (
+    MediaType,
+    media_type_of,
+    parse_content_encoding,
+    parse_content_type,
+)
 from otlp_failover.codec.status import (
     decode_export_response,
     decode_status,
@@ -26,6 +31,7 @@ __all__ = [
     "encode_json",
     "export_response_body",
     "gunzip",
+    "media_type_of",
     "parse_content_encoding",
     "parse_content_type",
     "parse_json_message",

@@ -51,3 +51,9 @@ def parse_content_encoding(header: str | None) -> str | None:
     raise UnsupportedMediaTypeError(
         f"unsupported Content-Encoding {header.strip()!r}: send gzip or no encoding"
     )
+
+
+def media_type_of(header: str | None) -> MediaType | None:
+    """The OTLP media type a ``Content-Type`` names, or None: the lenient reading of an
+    answer's header (a backend's response, an SDK's request), where a 415 is no answer."""
+    return _BY_NAME.get((header or "").split(";", 1)[0].strip().lower())

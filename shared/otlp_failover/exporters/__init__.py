@@ -1,5 +1,4 @@
-"""Exporters: one module per kind of destination, all behind ``Exporter.export``."""
+"""Exporters to OTLP backends; each implements ``failover.ports.Exporter``.
 
-from otlp_failover.exporters.base import Exporter, ExportResult, Outcome
-
-__all__ = ["ExportResult", "Exporter", "Outcome"]
+The backup level's exporter is ``backup.writer.BackupWriter``, beside the rest of the backup.
+"""

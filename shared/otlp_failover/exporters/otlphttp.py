@@ -19,9 +19,9 @@ from email.utils import parsedate_to_datetime
 import urllib3
 from urllib3.exceptions import HTTPError, TimeoutError
 
-from otlp_failover.codec import ExportBody, MediaType, decode_status
-from otlp_failover.config import OtlpHttpConfig
-from otlp_failover.exporters.base import Exporter, ExportResult, Outcome
+from otlp_failover.codec import ExportBody, decode_status, media_type_of
+from otlp_failover.failover.outcomes import ExportResult, Outcome
+from otlp_failover.settings.chain import OtlpHttpConfig
 
 USER_AGENT = "otlp-failover/0.1"
 MAX_RESPONSE_BYTES = 64 * 1024  # a backend's answer is tiny; a huge one is cut, not buffered
@@ -36,7 +36,9 @@ def new_pool(pool_size: int = 16) -> urllib3.PoolManager:
     return urllib3.PoolManager(num_pools=8, maxsize=pool_size, retries=False, block=False)
 
 
-class OtlpHttpExporter(Exporter):
+class OtlpHttpExporter:
+    """An ``Exporter`` to one OTLP/HTTP backend."""
+
     def __init__(
         self,
         config: OtlpHttpConfig,
@@ -45,7 +47,7 @@ class OtlpHttpExporter(Exporter):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(config.name)
+        self.name = config.name
         self.config = config
         self._pool = pool
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -109,6 +111,7 @@ class OtlpHttpExporter(Exporter):
             retry_after=_retry_after(response.headers.get("Retry-After")),
             reason=reason,
             attempts=attempt,
+            too_large=status == 413,
         )
         return result, status in _RETRYABLE
 
@@ -130,10 +133,10 @@ def _outcome(status: int) -> Outcome:
 
 def _status_message(content: bytes, content_type: str | None) -> str:
     """``: <message>`` of a google.rpc.Status body, if the backend sent one."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    if not content or media not in (MediaType.PROTOBUF.value, MediaType.JSON.value):
+    media = media_type_of(content_type)
+    if not content or media is None:
         return ""
-    status = decode_status(content, MediaType(media))
+    status = decode_status(content, media)
     message = str(getattr(status, "message", "") or "")
     return f": {message[:500]}" if message else ""
 

@@ -1,0 +1,33 @@
+"""What the backup needs from an object store (S3 in Lambda, a dict in unit tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+class ObjectStore(Protocol):
+    """One bucket. Every method raises ``BackupError`` when the store fails."""
+
+    bucket: str
+
+    def put(
+        self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None: ...
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """Objects under ``prefix`` in key order."""
+        ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, keys: Sequence[str]) -> None: ...

@@ -1,0 +1,48 @@
+"""Reading the backup back: the backlog oldest first, its lines, deletes, set-aside lines."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from otlp_failover.backup.backlog import Backlog, measure_backlog
+from otlp_failover.backup.layout import BackupLayout
+from otlp_failover.backup.ports import ObjectStore
+from otlp_failover.signals import Signal
+
+_UNSAFE_METADATA = re.compile(r"[^\x20-\x7e]")
+
+
+class BackupReader:
+    def __init__(self, store: ObjectStore, layout: BackupLayout) -> None:
+        self.store = store
+        self.layout = layout
+
+    @property
+    def bucket(self) -> str:
+        return self.store.bucket
+
+    def keys(self, signal: Signal) -> Iterator[str]:
+        """The signal's waiting objects, oldest first (the keys sort by time)."""
+        for entry in self.store.list(self.layout.signal_prefix(signal)):
+            yield entry.key
+
+    def lines(self, key: str) -> list[bytes]:
+        """The non-empty lines of one object (one OTLP/JSON export request each)."""
+        return [line for line in self.store.get(key).split(b"\n") if line.strip()]
+
+    def delete(self, keys: list[str]) -> None:
+        """Remove drained objects; bucket versioning keeps their last copy for a while."""
+        self.store.delete(keys)
+
+    def dead_letter(self, key: str, line_number: int, line: bytes, reason: str) -> str:
+        """Keep a line the backend refused as bad data, with the reason, out of the backlog."""
+        stem = key.removesuffix(".jsonl")
+        target = self.layout.deadletter_key(f"{stem}-line{line_number}.jsonl")
+        metadata = {"reason": _UNSAFE_METADATA.sub("?", reason)[:1024], "source": key}
+        self.store.put(target, line + b"\n", "application/x-ndjson", metadata)
+        return target
+
+    def backlog(self, signal: Signal) -> Backlog:
+        """How much of ``signal`` is waiting (capped: see ``MAX_COUNTED_OBJECTS``)."""
+        return measure_backlog(self.store, self.layout, signal)

@@ -1,0 +1,1 @@
+"""The HTTP edge: API Gateway events in and out, who may call, the routes, /status."""

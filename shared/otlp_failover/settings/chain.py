@@ -1,0 +1,240 @@
+"""Failover configuration in the collector's vocabulary, validated once, in one place.
+
+    priority_levels:            # highest priority first; each level is a list of exporters
+      - [otlphttp/primary: {endpoint: https://otlp.example.com, headers_secret: arn:...}]
+      - [otlphttp/dr:      {endpoint: https://otlp.dr.example.com}]
+      - [s3/backup:        {bucket: my-bucket, prefix: backup}]
+    max_retries: 3              # consecutive failures before moving one level down
+    retry_interval: 30s         # how often the probe tries the levels above the current one
+    retry_gap: 5s               # pause between probing two levels
+
+Every error names the field (``priority_levels[0][0].endpoint``) so a bad deployment fails
+at cold start with one clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from otlp_failover.errors import ConfigError
+from otlp_failover.settings.durations import format_duration, parse_duration
+
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_RETRY_INTERVAL = 30.0
+DEFAULT_RETRY_GAP = 5.0
+DEFAULT_EXPORT_TIMEOUT = 5.0
+DEFAULT_RETRY_MAX_ELAPSED = 2.0  # the client is waiting; the next level is the real retry
+DEFAULT_RETRY_INITIAL_INTERVAL = 0.2
+DEFAULT_RETRY_MAX_INTERVAL = 2.0
+DEFAULT_BACKUP_PREFIX = "backup"
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """The exporter's own retries inside one level (the collector's ``retry_on_failure``)."""
+
+    enabled: bool = True
+    initial_interval: float = DEFAULT_RETRY_INITIAL_INTERVAL
+    max_interval: float = DEFAULT_RETRY_MAX_INTERVAL
+    max_elapsed_time: float = DEFAULT_RETRY_MAX_ELAPSED
+
+
+@dataclass(frozen=True)
+class OtlpHttpConfig:
+    name: str
+    endpoint: str
+    headers_secret: str | None = None
+    timeout: float = DEFAULT_EXPORT_TIMEOUT
+    retry: RetryConfig = field(default_factory=RetryConfig)
+
+    def url(self, signal_path: str) -> str:
+        """``endpoint`` plus ``/v1/<signal>``, as OTEL_EXPORTER_OTLP_ENDPOINT is used."""
+        return self.endpoint.rstrip("/") + signal_path
+
+
+@dataclass(frozen=True)
+class S3Config:
+    name: str
+    bucket: str
+    prefix: str = DEFAULT_BACKUP_PREFIX
+
+
+ExporterConfig = OtlpHttpConfig | S3Config
+
+
+@dataclass(frozen=True)
+class FailoverConfig:
+    priority_levels: tuple[tuple[ExporterConfig, ...], ...]
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_interval: float = DEFAULT_RETRY_INTERVAL
+    retry_gap: float = DEFAULT_RETRY_GAP
+
+    @property
+    def level_count(self) -> int:
+        return len(self.priority_levels)
+
+    @property
+    def backup(self) -> S3Config | None:
+        """The S3 exporter of the last level, if the chain ends in a backup."""
+        for exporter in self.priority_levels[-1]:
+            if isinstance(exporter, S3Config):
+                return exporter
+        return None
+
+    @property
+    def otlp_levels(self) -> list[int]:
+        """Levels made only of OTLP/HTTP exporters: where the probe and the drain send."""
+        return [
+            index
+            for index, level in enumerate(self.priority_levels)
+            if all(isinstance(exporter, OtlpHttpConfig) for exporter in level)
+        ]
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> FailoverConfig:
+        if not isinstance(raw, Mapping):
+            raise ConfigError("config", "must be a mapping")
+        unknown = set(raw) - {"priority_levels", "max_retries", "retry_interval", "retry_gap"}
+        if unknown:
+            raise ConfigError(sorted(unknown)[0], "unknown field")
+        levels = _levels(raw.get("priority_levels"))
+        config = cls(
+            priority_levels=levels,
+            max_retries=_positive_int(raw, "max_retries", DEFAULT_MAX_RETRIES),
+            retry_interval=_duration(raw, "retry_interval", DEFAULT_RETRY_INTERVAL, minimum=1),
+            retry_gap=_duration(raw, "retry_gap", DEFAULT_RETRY_GAP, minimum=0),
+        )
+        # The collector's rule: one probe pass over the levels above the last (retry_gap
+        # apart) must fit inside one retry_interval, or passes would overlap.
+        gaps = config.retry_gap * (len(levels) - 1)
+        if len(levels) > 1 and config.retry_interval <= gaps:
+            raise ConfigError(
+                "retry_interval",
+                f"must be greater than retry_gap x the levels above the last "
+                f"({format_duration(config.retry_gap)} x {len(levels) - 1} = "
+                f"{format_duration(gaps)}); lower retry_gap or raise retry_interval",
+            )
+        return config
+
+
+def _levels(raw: Any) -> tuple[tuple[ExporterConfig, ...], ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        raise ConfigError("priority_levels", "must be a non-empty list of levels")
+    levels: list[tuple[ExporterConfig, ...]] = []
+    names: set[str] = set()
+    for index, level in enumerate(raw):
+        where = f"priority_levels[{index}]"
+        if not isinstance(level, Sequence) or isinstance(level, str) or not level:
+            raise ConfigError(where, "must be a non-empty list of exporters")
+        exporters = tuple(_exporter(f"{where}[{i}]", entry) for i, entry in enumerate(level))
+        for exporter in exporters:
+            if exporter.name in names:
+                raise ConfigError(where, f"exporter name {exporter.name!r} is used twice")
+            names.add(exporter.name)
+        if any(isinstance(e, S3Config) for e in exporters) and index != len(raw) - 1:
+            raise ConfigError(where, "an s3 exporter belongs in the last level only")
+        levels.append(exporters)
+    return tuple(levels)
+
+
+def _exporter(where: str, entry: Any) -> ExporterConfig:
+    if not isinstance(entry, Mapping) or len(entry) != 1:
+        raise ConfigError(
+            where, "must be one mapping {'otlphttp[/name]': {...}} or {'s3[/name]': {...}}"
+        )
+    ((key, settings),) = entry.items()
+    kind = str(key).partition("/")[0]
+    settings = settings or {}
+    if not isinstance(settings, Mapping):
+        raise ConfigError(f"{where}.{key}", "must be a mapping")
+    if kind == "otlphttp":
+        return _otlphttp(f"{where}.{key}", key, settings)
+    if kind == "s3":
+        return _s3(f"{where}.{key}", key, settings)
+    raise ConfigError(where, f"unknown exporter type {kind!r} (otlphttp or s3)")
+
+
+def _otlphttp(where: str, name: str, raw: Mapping[str, Any]) -> OtlpHttpConfig:
+    _no_unknown(where, raw, {"endpoint", "headers_secret", "timeout", "retry_on_failure"})
+    endpoint = raw.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ConfigError(f"{where}.endpoint", "is required")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}.endpoint", "must be an http:// or https:// URL")
+    if parts.username or parts.password:
+        raise ConfigError(f"{where}.endpoint", "must not hold credentials; use headers_secret")
+    secret = raw.get("headers_secret")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise ConfigError(f"{where}.headers_secret", "must be a secret name or ARN")
+    return OtlpHttpConfig(
+        name=name,
+        endpoint=endpoint,
+        headers_secret=secret or None,
+        timeout=_duration(raw, "timeout", DEFAULT_EXPORT_TIMEOUT, minimum=0.001, where=where),
+        retry=_retry(f"{where}.retry_on_failure", raw.get("retry_on_failure") or {}),
+    )
+
+
+def _retry(where: str, raw: Any) -> RetryConfig:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(where, "must be a mapping")
+    _no_unknown(where, raw, {"enabled", "initial_interval", "max_interval", "max_elapsed_time"})
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}.enabled", "must be true or false")
+    return RetryConfig(
+        enabled=enabled,
+        initial_interval=_duration(
+            raw, "initial_interval", DEFAULT_RETRY_INITIAL_INTERVAL, 0, where
+        ),
+        max_interval=_duration(raw, "max_interval", DEFAULT_RETRY_MAX_INTERVAL, 0, where),
+        max_elapsed_time=_duration(raw, "max_elapsed_time", DEFAULT_RETRY_MAX_ELAPSED, 0, where),
+    )
+
+
+def _s3(where: str, name: str, raw: Mapping[str, Any]) -> S3Config:
+    _no_unknown(where, raw, {"bucket", "prefix"})
+    bucket = raw.get("bucket")
+    if not isinstance(bucket, str) or not bucket:
+        raise ConfigError(f"{where}.bucket", "is required")
+    prefix = raw.get("prefix", DEFAULT_BACKUP_PREFIX)
+    if not isinstance(prefix, str) or not prefix.strip("/"):
+        raise ConfigError(f"{where}.prefix", "must be a non-empty key prefix")
+    return S3Config(name=name, bucket=bucket, prefix=prefix.strip("/"))
+
+
+def _no_unknown(where: str, raw: Mapping[str, Any], known: set[str]) -> None:
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown)[0]}", "unknown field")
+
+
+def _positive_int(raw: Mapping[str, Any], key: str, default: int) -> int:
+    value = raw.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(key, f"must be a whole number, got {value!r}") from None
+    if isinstance(value, bool) or number < 1 or str(number) != str(value).strip():
+        raise ConfigError(key, f"must be a whole number >= 1, got {value!r}")
+    return number
+
+
+def _duration(
+    raw: Mapping[str, Any], key: str, default: float, minimum: float, where: str = ""
+) -> float:
+    name = f"{where}.{key}" if where else key
+    value = raw.get(key)
+    if value is None:
+        return default
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(name, str(exc)) from None
+    if seconds < minimum:
+        raise ConfigError(name, f"must be at least {minimum}s")
+    return seconds

@@ -1,0 +1,172 @@
+"""The one place for environment variable names and their defaults.
+
+The SAM template and the local stack set these; everything else reads ``Settings``.
+A full N-level chain can be given as JSON in ``FAILOVER_CONFIG``; otherwise the common
+primary -> optional secondary -> S3 chain is built from the single-value variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from otlp_failover.errors import ConfigError
+from otlp_failover.settings.chain import FailoverConfig
+
+FAILOVER_CONFIG = "FAILOVER_CONFIG"
+PRIMARY_ENDPOINT = "PRIMARY_ENDPOINT"
+PRIMARY_HEADERS_SECRET = "PRIMARY_HEADERS_SECRET"  # noqa: S105 - a variable name
+SECONDARY_ENDPOINT = "SECONDARY_ENDPOINT"
+SECONDARY_HEADERS_SECRET = "SECONDARY_HEADERS_SECRET"  # noqa: S105 - a variable name
+EXPORT_TIMEOUT = "EXPORT_TIMEOUT"
+EXPORT_RETRY_BUDGET = "EXPORT_RETRY_BUDGET"  # retry_on_failure.max_elapsed_time per exporter
+BACKUP_BUCKET = "BACKUP_BUCKET"
+BACKUP_PREFIX = "BACKUP_PREFIX"
+MAX_RETRIES = "MAX_RETRIES"
+RETRY_INTERVAL = "RETRY_INTERVAL"
+RETRY_GAP = "RETRY_GAP"
+STATE_TABLE = "STATE_TABLE"
+STATE_CACHE_TTL = "STATE_CACHE_TTL"
+AUTH_MODE = "AUTH_MODE"  # "token": bearer tokens from INGEST_TOKEN_SECRET; "iam": SigV4 at the API
+INGEST_TOKEN_SECRET = "INGEST_TOKEN_SECRET"  # noqa: S105 - a variable name
+MAX_BODY_BYTES = "MAX_BODY_BYTES"
+MAX_DECOMPRESSED_BYTES = "MAX_DECOMPRESSED_BYTES"
+DRAIN_FUNCTION_NAME = "DRAIN_FUNCTION_NAME"
+DRAIN_RATE = "DRAIN_RATE"
+DRAIN_BATCH_LINES = "DRAIN_BATCH_LINES"
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # Powertools reads the same variable
+
+# API Gateway / Lambda hard limit is 6 MB for the whole event; the body is base64 inside it.
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024 + 512 * 1024
+DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+DEFAULT_STATE_CACHE_TTL = 5.0
+DEFAULT_METRICS_NAMESPACE = "OtlpFailover"
+DEFAULT_DRAIN_RATE = 20.0  # requests per second into a backend that just recovered
+DEFAULT_DRAIN_BATCH_LINES = 200
+DEFAULT_DRAIN_BATCH_BYTES = 2 * 1024 * 1024
+DEFAULT_DRAIN_READ_AHEAD = 32  # objects fetched in parallel ahead of sending
+DEFAULT_DRAIN_READERS = 8
+
+
+@dataclass(frozen=True)
+class DrainLimits:
+    rate: float = DEFAULT_DRAIN_RATE  # requests per second to the backend
+    batch_lines: int = DEFAULT_DRAIN_BATCH_LINES  # export requests merged into one POST
+    batch_bytes: int = DEFAULT_DRAIN_BATCH_BYTES
+    read_ahead: int = DEFAULT_DRAIN_READ_AHEAD
+    readers: int = DEFAULT_DRAIN_READERS
+
+
+@dataclass(frozen=True)
+class Settings:
+    failover: FailoverConfig
+    state_table: str
+    state_cache_ttl: float = DEFAULT_STATE_CACHE_TTL
+    ingest_token_secret: str | None = None
+    auth_mode: str = "token"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    drain_function_name: str | None = None
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    drain: DrainLimits = field(default_factory=DrainLimits)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        table = env.get(STATE_TABLE, "")
+        if not table:
+            raise ConfigError(STATE_TABLE, "is required (the DynamoDB table holding the levels)")
+        return cls(
+            failover=failover_config(env),
+            state_table=table,
+            state_cache_ttl=_number(env, STATE_CACHE_TTL, DEFAULT_STATE_CACHE_TTL),
+            ingest_token_secret=env.get(INGEST_TOKEN_SECRET) or None,
+            auth_mode=_auth_mode(env),
+            max_body_bytes=int(_number(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
+            max_decompressed_bytes=int(
+                _number(env, MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES)
+            ),
+            drain_function_name=env.get(DRAIN_FUNCTION_NAME) or None,
+            metrics_namespace=env.get(METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            drain=DrainLimits(
+                rate=_number(env, DRAIN_RATE, DEFAULT_DRAIN_RATE) or DEFAULT_DRAIN_RATE,
+                batch_lines=max(1, int(_number(env, DRAIN_BATCH_LINES, DEFAULT_DRAIN_BATCH_LINES))),
+            ),
+        )
+
+    def ingest_token(self) -> str | None:
+        """The token secret the ingest checks clients against; None in IAM mode.
+
+        Only the ingest function asks: the probe and the drain are given no token secret.
+        """
+        if self.auth_mode == "iam":
+            return None
+        if self.ingest_token_secret is None:
+            raise ConfigError(INGEST_TOKEN_SECRET, f"is required unless {AUTH_MODE} is iam")
+        return self.ingest_token_secret
+
+
+def failover_config(env: Mapping[str, str]) -> FailoverConfig:
+    """The chain from ``FAILOVER_CONFIG`` (JSON) or from the single-value variables."""
+    if env.get(FAILOVER_CONFIG):
+        try:
+            raw = orjson.loads(env[FAILOVER_CONFIG])
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(FAILOVER_CONFIG, f"is not valid JSON ({exc})") from None
+        return FailoverConfig.from_mapping(raw)
+    return FailoverConfig.from_mapping(_simple_chain(env))
+
+
+def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:
+    if not env.get(PRIMARY_ENDPOINT):
+        raise ConfigError(PRIMARY_ENDPOINT, f"is required (or set {FAILOVER_CONFIG})")
+    levels: list[list[dict[str, Any]]] = []
+    for name, endpoint_var, secret_var in (
+        ("primary", PRIMARY_ENDPOINT, PRIMARY_HEADERS_SECRET),
+        ("secondary", SECONDARY_ENDPOINT, SECONDARY_HEADERS_SECRET),
+    ):
+        if not env.get(endpoint_var):
+            continue
+        exporter: dict[str, Any] = {"endpoint": env[endpoint_var]}
+        if env.get(secret_var):
+            exporter["headers_secret"] = env[secret_var]
+        if env.get(EXPORT_TIMEOUT):
+            exporter["timeout"] = env[EXPORT_TIMEOUT]
+        if env.get(EXPORT_RETRY_BUDGET):
+            exporter["retry_on_failure"] = {"max_elapsed_time": env[EXPORT_RETRY_BUDGET]}
+        levels.append([{f"otlphttp/{name}": exporter}])
+    if env.get(BACKUP_BUCKET):
+        backup = {"bucket": env[BACKUP_BUCKET], "prefix": env.get(BACKUP_PREFIX) or "backup"}
+        levels.append([{"s3/backup": backup}])
+    raw: dict[str, Any] = {"priority_levels": levels}
+    for key, var in (
+        ("max_retries", MAX_RETRIES),
+        ("retry_interval", RETRY_INTERVAL),
+        ("retry_gap", RETRY_GAP),
+    ):
+        if env.get(var):
+            raw[key] = env[var]
+    return raw
+
+
+def _auth_mode(env: Mapping[str, str]) -> str:
+    mode = (env.get(AUTH_MODE) or "token").strip().lower()
+    if mode not in ("token", "iam"):
+        raise ConfigError(AUTH_MODE, f"must be 'token' or 'iam', got {mode!r}")
+    return mode
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    if not env.get(name):
+        return default
+    try:
+        value = float(env[name])
+    except ValueError:
+        raise ConfigError(name, f"must be a number, got {env[name]!r}") from None
+    if value < 0:
+        raise ConfigError(name, "must not be negative")
+    return value

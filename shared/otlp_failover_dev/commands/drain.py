@@ -1,0 +1,111 @@
+"""``otlp-failover drain``: replay the S3 backup now, with a progress bar and a final tally.
+
+It runs the drain Lambda's own code on this machine, with the environment of the local
+stack or of a deployed drain function (``--function``), and takes the same lock, so it
+never runs beside a scheduled drain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from otlp_failover.settings.durations import parse_duration
+
+
+def add_drain_command(commands: Any) -> None:
+    parser = commands.add_parser(
+        "drain",
+        help="replay the S3 backup into the current OTLP level now",
+        description="Replay the backlog oldest first, as the drain Lambda does.",
+    )
+    parser.add_argument(
+        "--function",
+        metavar="NAME",
+        help="a deployed drain (or ingest) function whose environment names the resources; "
+        "default: the local stack",
+    )
+    parser.add_argument(
+        "--signal", action="append", choices=["traces", "metrics", "logs"], help="repeatable"
+    )
+    parser.add_argument("--rate", type=float, help="requests per second (default: the function's)")
+    parser.add_argument("--budget", default="15m", help="stop after this long (15m)")
+    parser.set_defaults(run=run_drain_command)
+
+
+def run_drain_command(args: argparse.Namespace) -> int:
+    from otlp_failover.errors import FailoverError  # noqa: PLC0415
+    from otlp_failover_dev.commands.target import LocalTarget, TargetError  # noqa: PLC0415
+
+    try:
+        environment = _environment(args.function, LocalTarget.load())
+        os.environ.update(environment)  # boto3 and Settings read the same variables
+        return _drain(args)
+    except (TargetError, FailoverError, ValueError) as exc:
+        print(f"otlp-failover drain: {exc}", file=sys.stderr)
+        return 1
+
+
+def _environment(function: str | None, local: Any) -> dict[str, str]:
+    from otlp_failover_dev.commands.target import TargetError  # noqa: PLC0415
+
+    if function:
+        import boto3  # noqa: PLC0415
+
+        configuration = boto3.client("lambda").get_function_configuration(FunctionName=function)
+        variables: dict[str, str] = configuration.get("Environment", {}).get("Variables", {})
+        return variables
+    if local is None:
+        raise TargetError("no local stack is running; pass --function for a deployed stack")
+    return dict(local.environment)
+
+
+def _drain(args: argparse.Namespace) -> int:
+    from otlp_failover.drain.drainer import DrainTally  # noqa: PLC0415
+    from otlp_failover.runtime import Runtime  # noqa: PLC0415
+    from otlp_failover.signals import Signal  # noqa: PLC0415
+    from otlp_failover_dev.commands.progress import ProgressBar  # noqa: PLC0415
+
+    runtime = Runtime.build()
+    backup = runtime.backup
+    if backup is None:
+        print("otlp-failover drain: this chain has no S3 backup level", file=sys.stderr)
+        return 1
+    signals = [Signal(s) for s in args.signal or [s.value for s in Signal]]
+    total = sum(backup.backlog(s).objects for s in signals)
+    bar = ProgressBar(total, "draining")
+    finished: dict[Signal, int] = {}
+
+    def progress(tally: DrainTally) -> None:
+        finished[tally.signal] = tally.objects
+        bar.update(sum(finished.values()), f"{tally.signal.value}: {tally.lines} requests")
+
+    limits = runtime.settings.drain
+    if args.rate:
+        limits = replace(limits, rate=args.rate)
+    job = runtime.drain_job(limits=limits)
+    report = job.run(parse_duration(args.budget), signals, on_progress=progress)
+    bar.update(sum(finished.values()))
+    bar.close()
+    if not report.ran:
+        print(f"not drained: {report.skipped.get('*', 'unknown reason')}")
+        return 1
+    now = datetime.now(UTC)
+    print(f"{'signal':8} {'objects':>8} {'requests':>9} {'set aside':>9} {'left':>6}  note")
+    for signal in signals:
+        tally = next((t for t in report.tallies if t.signal is signal), DrainTally(signal))
+        left = backup.backlog(signal)
+        note = tally.stopped or report.skipped.get(signal.value, "done")
+        age = left.oldest_age_seconds(now)
+        if age is not None:
+            note += f" (oldest left: {age:.0f}s)"
+        print(
+            f"{signal.value:8} {tally.objects:>8} {tally.lines:>9} {tally.dead_lettered:>9} "
+            f"{left.objects:>6}  {note}"
+        )
+    stopped = any(t.stopped for t in report.tallies)
+    return 1 if stopped else 0
