@@ -56,6 +56,7 @@ class DrainJob:
         metrics: Metrics,
         continue_later: Callable[[Sequence[Signal]], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.backup = backup
         self._state = state
@@ -67,6 +68,7 @@ class DrainJob:
         self._metrics = metrics
         self._continue_later = continue_later
         self._clock = clock
+        self._sleep = sleep
 
     def run(
         self,
@@ -115,6 +117,7 @@ class DrainJob:
                 limits=self.limits,
                 on_progress=on_progress,
                 clock=self._clock,
+                sleep=self._sleep,
             )
             tally = drainer.run(deadline)
             report.tallies.append(tally)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
 import urllib3
-from urllib3.exceptions import HTTPError, TimeoutError
+from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from otlp_failover.codec import ExportBody, decode_status, media_type_of
 from otlp_failover.failover.outcomes import ExportResult, Outcome
@@ -91,6 +91,9 @@ class OtlpHttpExporter:
                 redirect=False,
                 preload_content=False,
             )
+        except NewConnectionError as exc:
+            # Before TimeoutError: urllib3 makes a refused connection a ConnectTimeoutError.
+            return self._failed(f"connection error ({_root_cause(exc)})", attempt), True
         except TimeoutError:
             return self._failed(f"timeout after {timeout:.1f}s", attempt), True
         except HTTPError as exc:

@@ -1,0 +1,231 @@
+"""The Drainer over a dict bucket, in-memory checkpoints and a scripted backend: batching,
+order, checkpoints before deletes, resuming, bad data, failures, time and rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
+from otlp_failover.backup.reader import BackupReader
+from otlp_failover.drain.drainer import OUT_OF_TIME, Drainer, DrainTally
+from otlp_failover.drain.ports import Checkpoint
+from otlp_failover.failover.levels import Level
+from otlp_failover.failover.outcomes import ExportResult, Outcome
+from otlp_failover.settings.environment import DrainLimits
+from otlp_failover.signals import Signal
+from tests.unit.drain.backlog import LAYOUT, backlog_keys, line, names, seed, sent
+from tests.unit.fakes import (
+    Answer,
+    ExportCall,
+    ManualClock,
+    MemoryCheckpoints,
+    MemoryObjectStore,
+    ScriptedExporter,
+)
+
+TRACES = Signal.TRACES
+FAST = 1_000_000.0  # requests per second: pacing never gets in the way
+DEFAULT = DrainLimits()
+
+
+@dataclass
+class Drain:
+    """A drainer with every fake it talks to, sharing one journal."""
+
+    journal: list[str] = field(default_factory=list)
+    clock: ManualClock = field(default_factory=ManualClock)
+    store: MemoryObjectStore = field(init=False)
+    checkpoints: MemoryCheckpoints = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = MemoryObjectStore(journal=self.journal)
+        self.checkpoints = MemoryCheckpoints(journal=self.journal)
+
+    def run(
+        self,
+        backend: ScriptedExporter,
+        deadline: float = 600.0,
+        *,
+        batch_lines: int = DEFAULT.batch_lines,
+        batch_bytes: int = DEFAULT.batch_bytes,
+        rate: float = FAST,
+    ) -> DrainTally:
+        backend.journal = self.journal
+        drainer = Drainer(
+            TRACES,
+            Level(0, (backend,)),
+            BackupReader(self.store, LAYOUT),
+            self.checkpoints,
+            limits=DrainLimits(rate, batch_lines, batch_bytes, readers=2),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+        )
+        return drainer.run(deadline)
+
+
+def backend(*answers: Answer) -> ScriptedExporter:
+    return ScriptedExporter("otlphttp/primary", answers)
+
+
+def refusing(bad: str) -> ScriptedExporter:
+    """A backend that refuses (400) every request holding an item named ``bad``."""
+
+    def answer(call: ExportCall) -> Outcome:
+        return Outcome.REJECTED if bad in names(call.body.message) else Outcome.ACCEPTED
+
+    return ScriptedExporter("otlphttp/primary", script=answer)
+
+
+def test_batches_hold_at_most_batch_lines_lines_and_go_oldest_first() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0", "a1", "a2"], ["b0", "b1", "b2"], ["c0", "c1", "c2"])
+    primary = backend()
+    tally = drain.run(primary, batch_lines=4)
+    assert sent(primary) == [["a0", "a1", "a2", "b0"], ["b1", "b2", "c0", "c1"], ["c2"]]
+    assert (tally.objects, tally.lines, tally.requests, tally.stopped) == (3, 9, 3, "")
+    assert backlog_keys(drain.store) == []
+
+
+def test_batches_hold_at_most_batch_bytes() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0", "a1", "a2"], ["b0", "b1"])
+    primary = backend()
+    drain.run(primary, batch_bytes=2 * len(line("a0")))
+    assert sent(primary) == [["a0", "a1"], ["a2", "b0"], ["b1"]]
+
+
+def test_the_checkpoint_is_saved_after_each_accepted_batch_before_any_delete() -> None:
+    drain = Drain()
+    a, b = seed(drain.store, ["a0", "a1"], ["b0", "b1"])
+    drain.journal.clear()
+    drain.run(backend(), batch_lines=2)
+    steps = [entry.replace(a, "A").replace(b, "B") for entry in drain.journal]
+    assert steps == [
+        "export otlphttp/primary",
+        "save done=",  # a0 a1 accepted: A's first two lines
+        "export otlphttp/primary",
+        "save done=A",  # b0 b1 accepted, and A is complete: recorded first...
+        "delete A",  # ...then deleted
+        "save done=",
+        "save done=B",
+        "delete B",
+        "save done=",
+    ]
+    assert drain.checkpoints.saves[0] == (TRACES, Checkpoint(partial=a, line=2))
+
+
+def test_a_run_resumes_inside_an_object_without_resending_what_the_checkpoint_covers() -> None:
+    drain = Drain()
+    a, _ = seed(drain.store, ["a0", "a1", "a2"], ["b0"])
+    drain.checkpoints.checkpoints[TRACES] = Checkpoint(partial=a, line=2)
+    primary = backend()
+    tally = drain.run(primary)
+    assert sent(primary) == [["a2", "b0"]]
+    assert (tally.lines, tally.objects) == (2, 2)
+
+
+def test_a_run_first_deletes_the_objects_a_checkpoint_marks_done() -> None:
+    drain = Drain()
+    a, _ = seed(drain.store, ["a0"], ["b0"])
+    drain.checkpoints.checkpoints[TRACES] = Checkpoint(done=(a,))
+    drain.journal.clear()
+    primary = backend()
+    tally = drain.run(primary)
+    assert drain.journal[0] == f"delete {a}"
+    assert sent(primary) == [["b0"]]
+    assert tally.objects == 2 and backlog_keys(drain.store) == []
+
+
+def test_an_undecodable_line_is_dead_lettered_and_the_rest_is_sent() -> None:
+    drain = Drain()
+    (a,) = seed(drain.store, ["a0", b"{not json", "a2"])
+    primary = backend()
+    tally = drain.run(primary)
+    assert sent(primary) == [["a0", "a2"]]
+    assert (tally.lines, tally.dead_lettered, tally.objects) == (2, 1, 1)
+    target = LAYOUT.deadletter_key(a.removesuffix(".jsonl") + "-line1.jsonl")
+    assert drain.store.objects[target] == b"{not json\n"
+    assert drain.store.metadata[target]["source"] == a
+    assert drain.store.metadata[target]["reason"].startswith("does not decode")
+
+
+def test_a_refused_batch_is_resent_line_by_line_and_only_the_bad_line_set_aside() -> None:
+    drain = Drain()
+    (a,) = seed(drain.store, ["g0", "bad", "g2"])
+    primary = refusing("bad")
+    tally = drain.run(primary)
+    assert sent(primary) == [["g0", "bad", "g2"], ["g0"], ["bad"], ["g2"]]
+    assert (tally.lines, tally.dead_lettered, tally.requests) == (2, 1, 4)
+    target = LAYOUT.deadletter_key(a.removesuffix(".jsonl") + "-line1.jsonl")
+    assert drain.store.metadata[target]["reason"] == "refused by the backend as bad data"
+    assert backlog_keys(drain.store) == []
+
+
+def test_a_failure_while_isolating_checkpoints_nothing_and_sets_nothing_aside() -> None:
+    drain = Drain()
+    keys = seed(drain.store, ["g0", "bad", "g2"])
+    primary = backend(Outcome.REJECTED, Outcome.ACCEPTED, Outcome.FAILED)
+    tally = drain.run(primary)
+    assert tally.stopped.startswith("level 0 (otlphttp/primary) failed")
+    assert (tally.lines, tally.dead_lettered, drain.checkpoints.saves) == (0, 0, [])
+    assert backlog_keys(drain.store) == keys
+
+
+def test_the_first_backend_failure_stops_the_run_and_the_next_run_resumes_after_it() -> None:
+    drain = Drain()
+    keys = seed(drain.store, ["a0", "a1"], ["b0", "b1"], ["c0", "c1"])
+    primary = backend(Outcome.ACCEPTED, Outcome.FAILED)
+    tally = drain.run(primary, batch_lines=2)
+    assert tally.stopped == "level 0 (otlphttp/primary) failed: HTTP 503"
+    assert sent(primary) == [["a0", "a1"], ["b0", "b1"]]  # c was never sent
+    assert backlog_keys(drain.store) == keys  # nothing deleted: b's batch completed a
+    assert drain.checkpoints.checkpoints[TRACES] == Checkpoint(partial=keys[0], line=2)
+    again = backend()
+    assert drain.run(again, batch_lines=2).stopped == ""
+    assert sent(again) == [["b0", "b1"], ["c0", "c1"]]
+
+
+def test_the_run_stops_out_of_time_near_the_deadline_after_sending_what_it_has() -> None:
+    drain = Drain()
+    keys = seed(drain.store, ["a0", "a1"], ["b0", "b1"], ["c0", "c1"])
+
+    def slow(_: ExportCall) -> Outcome:
+        drain.clock.advance(6.0)  # past deadline - SEND_MARGIN_SECONDS
+        return Outcome.ACCEPTED
+
+    primary = ScriptedExporter("otlphttp/primary", script=slow)
+    tally = drain.run(primary, deadline=10.0, batch_lines=2)
+    assert (tally.stopped, tally.objects, tally.requests) == (OUT_OF_TIME, 1, 1)
+    assert backlog_keys(drain.store) == keys[1:]
+
+
+def test_the_rate_paces_requests_on_the_injected_clock() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0", "a1", "a2"])
+    primary = ScriptedExporter("otlphttp/primary", clock=drain.clock)
+    drain.run(primary, batch_lines=1, rate=2.0)
+    assert primary.times == [0.0, 0.5, 1.0]
+    assert drain.clock.sleeps == [0.5, 0.5]
+
+
+def test_items_a_backend_drops_inside_a_200_are_tallied() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0"])
+    response = ExportTraceServiceResponse()
+    response.partial_success.rejected_spans = 2
+    accepted = ExportResult(
+        Outcome.ACCEPTED,
+        "otlphttp/primary",
+        status=200,
+        body=response.SerializeToString(),
+        content_type="application/x-protobuf",
+    )
+    assert drain.run(backend(accepted)).rejected_items == 2
+
+
+def test_an_empty_backlog_sends_nothing() -> None:
+    drain = Drain()
+    primary = backend()
+    tally = drain.run(primary)
+    assert (tally.objects, tally.lines, tally.requests, primary.calls) == (0, 0, 0, [])
