@@ -25,7 +25,9 @@ class Reply:
 
     def rpc_message(self) -> str:
         media = MediaType.PROTOBUF if "protobuf" in self.headers["content-type"] else MediaType.JSON
-        return str(decode_status(self.body, media).message)
+        status = decode_status(self.body, media)
+        assert status is not None, f"not a google.rpc.Status body: {self.body[:200]!r}"
+        return str(status.message)
 
 
 class Gateway:

@@ -7,13 +7,16 @@ import socket
 import threading
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from otlp_failover.aws.secrets import SecretReader
 from otlp_failover_dev.local.aws import AwsEmulator, Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 # A template in the shape of template.yaml, with values the real one does not use, so the
 # tests show the emulator follows the template rather than its own defaults.
@@ -142,7 +145,9 @@ def test_missing_template_falls_back_to_the_built_in_declarations(tmp_path: Path
     assert json.dumps(template.properties("BackupBucket")).count("AES256") == 1
 
 
-def conditional_create_winners(client: Any, table: str, key: str, writers: int = 8) -> int:
+def conditional_create_winners(
+    client: DynamoDBClient, table: str, key: str, writers: int = 8
+) -> int:
     """How many of ``writers`` simultaneous create-if-absent writes of ``key`` succeed."""
     from botocore.exceptions import ClientError
 

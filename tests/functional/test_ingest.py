@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -13,6 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from otlp_failover.aws.dynamodb_state import DynamoDBStateStore
 from otlp_failover.codec import decode_json, encode_json
 from otlp_failover.signals import Signal
 from otlp_failover_dev.local.aws import AwsEmulator
@@ -79,7 +82,9 @@ def test_primary_partial_success_is_passed_through(gateway: Gateway, backend: Ot
 
 def test_healthy_path_writes_nothing_to_dynamodb(gateway: Gateway, aws: AwsEmulator) -> None:
     calls: list[str] = []
-    client = gateway.runtime.store._client  # the instance's own client, as in Lambda
+    store = gateway.runtime.store
+    assert isinstance(store, DynamoDBStateStore)
+    client = store._client  # the instance's own client, as in Lambda
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     for _ in range(20):
         assert gateway.send("/v1/traces", spans().SerializeToString()).status == 200
@@ -137,7 +142,11 @@ def test_once_failed_over_the_primary_is_not_tried(gateway: Gateway, backend: Ot
     ids=lambda m: f"{m['mode']}-{m.get('status', '')}",
 )
 def test_a_level_failure_is_absorbed_by_the_backup(
-    gateway: Gateway, backend: OtlpBackend, aws: AwsEmulator, chain_env: dict[str, str], mode: dict
+    gateway: Gateway,
+    backend: OtlpBackend,
+    aws: AwsEmulator,
+    chain_env: dict[str, str],
+    mode: dict[str, Any],
 ) -> None:
     backend.set_mode(**mode)
     reply = gateway.send("/v1/logs", ExportLogsServiceRequest().SerializeToString())
@@ -192,7 +201,7 @@ def test_bad_requests_get_their_4xx_and_reach_neither_primary_nor_backup(
     aws: AwsEmulator,
     chain_env: dict[str, str],
     case: str,
-    request_: dict,
+    request_: dict[str, Any],
     status: int,
 ) -> None:
     request_ = dict(request_)
@@ -278,7 +287,7 @@ def test_every_token_in_the_secret_is_valid_during_a_rotation(
 def test_iam_mode_accepts_only_requests_api_gateway_signed_off(chain_env: dict[str, str]) -> None:
     env = {k: v for k, v in chain_env.items() if k != "INGEST_TOKEN_SECRET"}
     gateway = Gateway.build({**env, "AUTH_MODE": "iam"})
-    event = {
+    event: dict[str, Any] = {
         "rawPath": "/v1/traces",
         "requestContext": {"http": {"method": "POST"}},
         "headers": {"content-type": "application/x-protobuf"},
@@ -303,7 +312,10 @@ def test_with_dynamodb_unreachable_exports_still_fall_through_and_are_kept(
 
 
 def test_a_secondary_refusing_a_payload_the_primary_would_take_passes_it_to_the_backup(
-    chain_env: dict[str, str], backend: OtlpBackend, backend_factory, aws: AwsEmulator
+    chain_env: dict[str, str],
+    backend: OtlpBackend,
+    backend_factory: Callable[..., OtlpBackend],
+    aws: AwsEmulator,
 ) -> None:
     secondary = backend_factory()
     gateway = Gateway.build({**chain_env, "SECONDARY_ENDPOINT": secondary.url})

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -193,7 +193,7 @@ def test_cli_serves_the_real_ingest_handler_until_sigterm(repo_root: Path) -> No
     assert "stopped" in process.stdout.read()
 
 
-def read_banner(stream: Any, timeout: float = 60) -> str:
+def read_banner(stream: Iterable[str], timeout: float = 60) -> str:
     lines: list[str] = []
     done = threading.Event()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 
-from otlp_failover.probe.prober import Prober
+from otlp_failover.probe.prober import Prober, Recovery
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings.environment import Settings
 from otlp_failover.signals import Signal
@@ -20,7 +21,8 @@ class Clock:
     """Monotonic and wall time that only move when the code under test sleeps."""
 
     def __init__(self, wall: float = 1_800_000_000.0) -> None:
-        self.now, self.wall, self.sleeps = 0.0, wall, []
+        self.now, self.wall = 0.0, wall
+        self.sleeps: list[float] = []
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 3))
@@ -80,7 +82,7 @@ def test_signals_on_level_0_are_not_probed(backend: OtlpBackend, chain_env: dict
 
 
 def test_three_levels_come_back_level_by_level_retry_gap_apart(
-    chain_env: dict[str, str], backend: OtlpBackend, backend_factory
+    chain_env: dict[str, str], backend: OtlpBackend, backend_factory: Callable[..., OtlpBackend]
 ) -> None:
     secondary = backend_factory()
     env = {**chain_env, "SECONDARY_ENDPOINT": secondary.url, "RETRY_GAP": "3s"}
@@ -113,9 +115,12 @@ def test_a_short_retry_interval_is_honoured_inside_one_scheduled_run(
     prober, _, _ = make_prober({**chain_env, "RETRY_INTERVAL": "10s"}, clock)
     cycles: list[float] = []
     real = prober.probe_once
-    monkeypatch.setattr(
-        prober, "probe_once", lambda probe=True: cycles.append(clock.now) or real(probe)
-    )
+
+    def counted(probe: bool = True) -> list[Recovery]:
+        cycles.append(clock.now)
+        return real(probe)
+
+    monkeypatch.setattr(prober, "probe_once", counted)
     prober.run(budget=55)
     assert cycles == [0, 10, 20, 30, 40, 50]  # the next run, a minute on, probes at 60
 

@@ -23,7 +23,7 @@ def trace() -> bytes:
     request = ExportTraceServiceRequest()
     span = request.resource_spans.add().scope_spans.add().spans.add(name="seed")
     span.trace_id, span.span_id = b"\x01" * 16, b"\x02" * 8
-    return request.SerializeToString()
+    return bytes(request.SerializeToString())
 
 
 def attribute_flood() -> bytes:
@@ -31,7 +31,7 @@ def attribute_flood() -> bytes:
     record = request.resource_logs.add().scope_logs.add().log_records.add()
     for i in range(20_000):
         record.attributes.add(key=f"k{i}").value.string_value = "v"
-    return request.SerializeToString()
+    return bytes(request.SerializeToString())
 
 
 def seeds() -> dict[str, tuple[bytes, dict[str, str], bool]]:

@@ -14,8 +14,9 @@ import gzip
 import json
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -25,6 +26,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.gateway import TOKEN, Gateway
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+TestFunc = TypeVar("TestFunc", bound=Callable[..., None])
 
 SEEDS = Path(__file__).parent / "seeds"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -48,7 +54,7 @@ def valid_trace() -> bytes:
     request = ExportTraceServiceRequest()
     span = request.resource_spans.add().scope_spans.add().spans.add(name="fuzz")
     span.trace_id, span.span_id = b"\x07" * 16, b"\x08" * 8
-    return request.SerializeToString()
+    return bytes(request.SerializeToString())
 
 
 @st.composite
@@ -105,7 +111,7 @@ def request_event(
 
 
 @functools.cache
-def s3_client(aws: AwsEmulator) -> Any:
+def s3_client(aws: AwsEmulator) -> S3Client:
     return aws.s3()
 
 
@@ -128,7 +134,7 @@ def check_invariants(
         assert forwarded + written == 1
 
 
-def with_seeds(test: Any) -> Any:
+def with_seeds(test: TestFunc) -> TestFunc:
     for seed in seed_examples():
         headers = dict(seed["headers"])
         if seed["name"] == "lying-base64.txt":

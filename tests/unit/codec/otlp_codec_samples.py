@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 
 from otlp_failover.signals import Signal
 
-# tests/unit/codec/<this file> -> the repository root; shared/ (docs, conformance data)
-# sits beside the repository, in CI as here.
-REPO_ROOT = Path(__file__).resolve().parents[3]
-CONFORMANCE_DIR = REPO_ROOT.parent / "shared" / "conformance" / "otlp-json"
+# The official OTLP/JSON examples, copied into the repository (see their README).
+CONFORMANCE_DIR = Path(__file__).resolve().parents[2] / "data" / "otlp-json"
 CONFORMANCE_FILES = {
     Signal.TRACES: "trace.json",
     Signal.METRICS: "metrics.json",

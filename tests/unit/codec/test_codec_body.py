@@ -300,7 +300,7 @@ def test_gzipped_json_is_decoded_after_gunzip() -> None:
 
 
 def test_item_count_counts_data_points_of_every_metric_kind() -> None:
-    points = {"data_points": [{}, {}]}
+    points: dict[str, list[dict[str, object]]] = {"data_points": [{}, {}]}
     metrics = [
         {"gauge": points},
         {"sum": points},
@@ -317,7 +317,7 @@ def test_item_count_counts_data_points_of_every_metric_kind() -> None:
 
 
 def test_item_count_counts_log_records_across_resources_and_scopes() -> None:
-    scope = {"log_records": [{}, {}, {}]}
+    scope: dict[str, list[dict[str, object]]] = {"log_records": [{}, {}, {}]}
     request = Signal.LOGS.request_class(
         resource_logs=[{"scope_logs": [scope, scope]}, {"scope_logs": [scope]}]
     )

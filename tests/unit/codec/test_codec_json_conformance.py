@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
-from otlp_codec_samples import CONFORMANCE_DIR, CONFORMANCE_FILES, ID_KEYS
 
 from otlp_failover.codec import decode_json, encode_json
 from otlp_failover.signals import Signal
+from tests.unit.codec.otlp_codec_samples import CONFORMANCE_DIR, CONFORMANCE_FILES, ID_KEYS
 
 SIGNALS = list(CONFORMANCE_FILES)
 

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
-from otlp_codec_samples import json_format_with_hex_ids, requests
 
 from otlp_failover.codec import encode_json, parse_json_message
 from otlp_failover.signals import Signal
+from tests.unit.codec.otlp_codec_samples import json_format_with_hex_ids, requests
 
 EXAMPLES = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -37,7 +37,9 @@ def test_random_requests_encode_exactly_as_json_format_with_hex_ids(
 
 
 def test_output_is_one_compact_line() -> None:
-    attribute = common_pb2.KeyValue(key="line\nbreak", value={"string_value": "a\nb"})
+    attribute = common_pb2.KeyValue(
+        key="line\nbreak", value=common_pb2.AnyValue(string_value="a\nb")
+    )
     encoded = encode_json(trace_pb2.Span(name="x", attributes=[attribute]))
     assert b"\n" not in encoded
     assert encoded == (
@@ -50,7 +52,9 @@ def test_ids_are_lowercase_hex_and_other_bytes_base64() -> None:
         trace_id=bytes(range(16)),
         span_id=b"\xab" * 8,
         parent_span_id=b"\xcd" * 8,
-        attributes=[{"key": "b", "value": {"bytes_value": b"\xff\x00"}}],
+        attributes=[
+            common_pb2.KeyValue(key="b", value=common_pb2.AnyValue(bytes_value=b"\xff\x00"))
+        ],
     )
     document = json.loads(encode_json(span))
     assert document["traceId"] == "000102030405060708090a0b0c0d0e0f"
@@ -76,7 +80,7 @@ def test_64_bit_integers_are_strings_32_bit_integers_and_enums_numbers() -> None
         kind=trace_pb2.Span.SPAN_KIND_CLIENT,
         dropped_attributes_count=2**32 - 1,
         flags=0x301,
-        attributes=[{"key": "i", "value": {"int_value": -(2**63)}}],
+        attributes=[common_pb2.KeyValue(key="i", value=common_pb2.AnyValue(int_value=-(2**63)))],
     )
     document = json.loads(encode_json(span))
     assert document["startTimeUnixNano"] == "18446744073709551615"
@@ -103,8 +107,8 @@ def test_defaults_are_omitted_but_set_oneofs_and_optionals_are_kept_at_zero() ->
     assert json.loads(encode_json(common_pb2.AnyValue(string_value=""))) == {"stringValue": ""}
     assert json.loads(encode_json(common_pb2.AnyValue(int_value=0))) == {"intValue": "0"}
     assert json.loads(encode_json(common_pb2.AnyValue())) == {}
-    assert json.loads(encode_json(metrics_pb2.Metric(gauge={}))) == {"gauge": {}}
-    assert json.loads(encode_json(trace_pb2.Span(status={}))) == {"status": {}}
+    assert json.loads(encode_json(metrics_pb2.Metric(gauge=metrics_pb2.Gauge()))) == {"gauge": {}}
+    assert json.loads(encode_json(trace_pb2.Span(status=trace_pb2.Status()))) == {"status": {}}
 
 
 def test_negative_zero_is_kept_like_protobuf_serialisation_keeps_it() -> None:

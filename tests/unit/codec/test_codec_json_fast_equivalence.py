@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
-from otlp_codec_samples import json_format_with_hex_ids
 
 from otlp_failover.codec import (
     encode_json,
@@ -35,8 +34,10 @@ from otlp_failover.codec._json_values import InvalidValueError
 from otlp_failover.codec._schema import ID_FIELD_LENGTHS, INT_RANGES, single_oneof
 from otlp_failover.errors import BadRequestError
 from otlp_failover.signals import Signal
+from tests.unit.codec.otlp_codec_samples import json_format_with_hex_ids
 
 T = FieldDescriptor
+_Buckets = metrics_pb2.ExponentialHistogramDataPoint.Buckets
 
 # Encoding: the probes and the encode-then-test presence of submessages.
 
@@ -53,14 +54,14 @@ T = FieldDescriptor
         common_pb2.AnyValue(string_value=""),
         common_pb2.AnyValue(bytes_value=b""),
         common_pb2.AnyValue(string_value_strindex=0),
-        common_pb2.AnyValue(array_value={}),
-        common_pb2.AnyValue(kvlist_value={}),
+        common_pb2.AnyValue(array_value=common_pb2.ArrayValue()),
+        common_pb2.AnyValue(kvlist_value=common_pb2.KeyValueList()),
         common_pb2.KeyValue(key="k"),
-        common_pb2.KeyValue(key="k", value={}),
-        common_pb2.KeyValue(value={"bool_value": False}),
-        common_pb2.KeyValue(key="k", value={"double_value": -0.0}, key_strindex=3),
-        logs_pb2.LogRecord(body={}),
-        logs_pb2.LogRecord(body={"int_value": 0}),
+        common_pb2.KeyValue(key="k", value=common_pb2.AnyValue()),
+        common_pb2.KeyValue(value=common_pb2.AnyValue(bool_value=False)),
+        common_pb2.KeyValue(key="k", value=common_pb2.AnyValue(double_value=-0.0), key_strindex=3),
+        logs_pb2.LogRecord(body=common_pb2.AnyValue()),
+        logs_pb2.LogRecord(body=common_pb2.AnyValue(int_value=0)),
         metrics_pb2.NumberDataPoint(as_int=0),
         metrics_pb2.NumberDataPoint(as_double=0.0),
         metrics_pb2.NumberDataPoint(as_double=-0.0),
@@ -70,9 +71,11 @@ T = FieldDescriptor
         metrics_pb2.HistogramDataPoint(explicit_bounds=[1e308, 1e308, -5.0]),
         metrics_pb2.HistogramDataPoint(explicit_bounds=[math.inf, -math.inf]),
         metrics_pb2.HistogramDataPoint(explicit_bounds=[-0.0, 0.0]),
-        metrics_pb2.ExponentialHistogramDataPoint(positive={}, negative={"offset": 0}),
-        metrics_pb2.Metric(sum={}),
-        metrics_pb2.Metric(summary={"data_points": [{}]}),
+        metrics_pb2.ExponentialHistogramDataPoint(positive=_Buckets(), negative=_Buckets(offset=0)),
+        metrics_pb2.Metric(sum=metrics_pb2.Sum()),
+        metrics_pb2.Metric(
+            summary=metrics_pb2.Summary(data_points=[metrics_pb2.SummaryDataPoint()])
+        ),
     ],
     ids=lambda m: f"{type(m).__name__}({str(m).strip()})".replace("\n", " "),
 )
@@ -130,8 +133,12 @@ def test_encoders_compiled_for_one_root_serve_another(monkeypatch: pytest.Monkey
     # calls the second half of its encoder, compiled the first time.
     monkeypatch.setattr(json_encode, "_encoders", {})
     monkeypatch.setattr(json_encode, "_which_encoders", {})
-    assert encode_json(common_pb2.AnyValue(kvlist_value={})) == b'{"kvlistValue":{}}'
-    record = logs_pb2.LogRecord(body={"array_value": {"values": [{"int_value": 0}]}})
+    kvlist = common_pb2.AnyValue(kvlist_value=common_pb2.KeyValueList())
+    assert encode_json(kvlist) == b'{"kvlistValue":{}}'
+    zero = common_pb2.AnyValue(int_value=0)
+    record = logs_pb2.LogRecord(
+        body=common_pb2.AnyValue(array_value=common_pb2.ArrayValue(values=[zero]))
+    )
     assert json.loads(encode_json(record)) == json_format_with_hex_ids(record)
 
 
@@ -150,7 +157,9 @@ def test_decoders_compiled_for_one_root_serve_another(monkeypatch: pytest.Monkey
 # The fast builders against the generic ones, on documents of almost-right values.
 
 _SPECIAL_STRINGS = ["", "0", "01", "7", "-3", "+1", " 1", "1e3", "\u0661", "NaN", "-Infinity", "x"]
-_ODD = st.sampled_from([None, True, False, 0, -1, 1.5, 2.0, [], {}, *_SPECIAL_STRINGS])
+_ODD: st.SearchStrategy[object] = st.sampled_from(
+    [None, True, False, 0, -1, 1.5, 2.0, [], {}, *_SPECIAL_STRINGS]
+)
 
 
 def _scalar(field: Any, odd: bool) -> st.SearchStrategy[Any]:
@@ -177,8 +186,8 @@ def _valid(field: Any) -> st.SearchStrategy[Any]:
             return ids | ids.map(str.upper) | st.just("")
         return st.sampled_from(["/+8=", "_-8", "AAAA", ""])
     if kind in (T.TYPE_DOUBLE, T.TYPE_FLOAT):
-        numbers = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53)
-        return numbers | st.sampled_from(["NaN", "Infinity", "-Infinity", "1.5", "-0"])
+        reals = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53)
+        return reals | st.sampled_from(["NaN", "Infinity", "-Infinity", "1.5", "-0"])
     if kind == T.TYPE_BOOL:
         return st.booleans()
     return st.text(max_size=4)
@@ -279,7 +288,7 @@ def test_encode_and_decode_leave_the_collector_as_they_found_it(enabled: bool) -
     was = gc.isenabled()
     (gc.enable if enabled else gc.disable)()
     try:
-        line = encode_json(logs_pb2.LogRecord(body={"string_value": "x"}))
+        line = encode_json(logs_pb2.LogRecord(body=common_pb2.AnyValue(string_value="x")))
         assert gc.isenabled() is enabled
         parse_json_message(logs_pb2.LogRecord, line)
         assert gc.isenabled() is enabled

@@ -48,8 +48,14 @@ def test_other_content_types_are_415_with_what_to_send(header: str | None, fragm
 
 
 def test_media_type_values_are_the_header_values() -> None:
-    assert MediaType.PROTOBUF == "application/x-protobuf"
-    assert MediaType.JSON == "application/json"
+    # Typed str, as a header arrives: mypy sees no overlap between two literals, though a
+    # StrEnum member equals its value.
+    headers: dict[MediaType, str] = {
+        MediaType.PROTOBUF: "application/x-protobuf",
+        MediaType.JSON: "application/json",
+    }
+    for media, header in headers.items():
+        assert media == header
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from otlp_codec_samples import requests, same_message
 
 from otlp_failover.codec import check_ids, count_items, decode_export, decode_json, encode_json
 from otlp_failover.signals import Signal
+from tests.unit.codec.otlp_codec_samples import requests, same_message
 
 EXAMPLES = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LIMIT = 1 << 20

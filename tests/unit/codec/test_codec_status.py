@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TypeAlias
 
 import pytest
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otlp_failover.codec import (
     MediaType,
@@ -17,6 +21,12 @@ from otlp_failover.codec import (
     status_body,
 )
 from otlp_failover.signals import Signal
+
+ExportResponse: TypeAlias = (
+    trace_service_pb2.ExportTraceServiceResponse
+    | metrics_service_pb2.ExportMetricsServiceResponse
+    | logs_service_pb2.ExportLogsServiceResponse
+)
 
 
 @pytest.mark.parametrize(
@@ -74,8 +84,8 @@ def test_success_body_is_an_empty_response_in_either_media_type(signal: Signal) 
     assert decode_export_response(signal, b"{}", MediaType.JSON) == signal.response_class()
 
 
-def _partial(signal: Signal) -> object:
-    response = signal.response_class()
+def _partial(signal: Signal) -> ExportResponse:
+    response: ExportResponse = signal.response_class()
     rejected = {
         Signal.TRACES: "rejected_spans",
         Signal.METRICS: "rejected_data_points",
@@ -92,6 +102,7 @@ def test_partial_success_from_a_protobuf_primary_is_passed_to_a_json_client(
 ) -> None:
     primary = _partial(signal)
     received = decode_export_response(signal, primary.SerializeToString(), MediaType.PROTOBUF)
+    assert received is not None
     assert received == primary
     body = export_response_body(signal, MediaType.JSON, received.partial_success)
     document = json.loads(body)
@@ -107,6 +118,7 @@ def test_partial_success_from_a_json_primary_is_passed_to_a_protobuf_client(
     primary = _partial(signal)
     line = json_format.MessageToJson(primary)
     received = decode_export_response(signal, line.encode(), MediaType.JSON)
+    assert received is not None
     assert received == primary
     body = export_response_body(signal, MediaType.PROTOBUF, received.partial_success)
     assert signal.response_class.FromString(body) == primary
