@@ -12,6 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from otlp_failover.errors import FailoverError
+from otlp_failover.settings.chain import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_GAP,
+    DEFAULT_RETRY_INTERVAL,
+)
 from otlp_failover.settings.durations import format_duration
 from otlp_failover_dev.commands import arguments
 from otlp_failover_dev.commands.drain import add_drain_command
@@ -61,11 +66,21 @@ def add_local_command(commands: Subcommands) -> None:
     )
     parser.add_argument("--secondary", metavar="URL", help="secondary OTLP/HTTP base URL")
     parser.add_argument("--token", help="bearer token for clients (default: new at each start)")
-    parser.add_argument("--max-retries", type=arguments.positive_int, default=3, metavar="N")
     parser.add_argument(
-        "--retry-interval", type=arguments.duration, default="30s", metavar="DURATION"
+        "--max-retries", type=arguments.positive_int, default=DEFAULT_MAX_RETRIES, metavar="N"
     )
-    parser.add_argument("--retry-gap", type=arguments.duration, default="5s", metavar="DURATION")
+    parser.add_argument(
+        "--retry-interval",
+        type=arguments.duration,
+        default=format_duration(DEFAULT_RETRY_INTERVAL),
+        metavar="DURATION",
+    )
+    parser.add_argument(
+        "--retry-gap",
+        type=arguments.duration,
+        default=format_duration(DEFAULT_RETRY_GAP),
+        metavar="DURATION",
+    )
     parser.add_argument(
         "--drain-interval",
         type=arguments.duration,

@@ -20,7 +20,8 @@ from otlp_failover_dev.chaos import aws_faults
 from otlp_failover_dev.chaos.proxy import Fault, FaultProxy
 from otlp_failover_dev.local.aws import AwsEmulator
 
-ONE_TRY = Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=2)
+READ_TIMEOUT = 2
+ONE_TRY = Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=READ_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_a_hanging_request_is_released_when_the_fault_is_lifted(
     proxy.heal()
     caller.join(5)
     assert not caller.is_alive()
-    assert time.monotonic() - started < ONE_TRY.read_timeout  # released, not timed out
+    assert time.monotonic() - started < READ_TIMEOUT  # released, not timed out
     assert proxy.faulted == 1  # held, then reset (a retry of the client's may get through)
 
 
@@ -137,7 +138,8 @@ def test_serialized_conditional_writes_have_one_winner_as_in_dynamodb(
     sys.setswitchinterval(1e-6)  # thread switches inside moto's check-then-update window
     try:
         for trial in range(8):
-            key, barrier, winners = {"signal": {"S": f"k{trial}"}}, threading.Barrier(8), []
+            key, barrier = {"signal": {"S": f"k{trial}"}}, threading.Barrier(8)
+            winners: list[Any] = []
             threads = [
                 threading.Thread(target=_create_once, args=(w, table, key, barrier, winners))
                 for w in writers

@@ -18,9 +18,9 @@ from pathlib import Path
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 from otlp_failover_dev.commands.target import STATE_FILE_ENV
+from otlp_failover_dev.items import deliveries
 from tests.e2e.conftest import StackFactory, auth, backlog
 from tests.e2e.sdk import SdkClient
-from tests.e2e.traffic import delivered_names
 
 ITEMS = 4
 
@@ -95,4 +95,4 @@ def test_status_shows_the_failover_and_drain_replays_the_backlog_to_zero(
     assert tally["metrics"][1:5] == ["0", "0", "0", "0"]
     assert backlog(stack) == {"traces": 0, "metrics": 0, "logs": 0}
     for signal, batch in names.items():
-        assert delivered_names(stack.primary.exports, signal) == set(batch)
+        assert set(deliveries(stack.primary.exports, signal)) == set(batch)

@@ -16,7 +16,7 @@ import pytest
 from otlp_failover.signals import Signal
 from otlp_failover_dev.local.backend import ReceivedExport
 from otlp_failover_dev.local.stack import LocalStack
-from tests.e2e import items
+from tests.e2e import fields
 from tests.e2e.conftest import auth, stack_config, stop
 from tests.e2e.sdk import PROTOCOLS, SdkClient
 
@@ -70,7 +70,7 @@ def deliver(stack: LocalStack) -> Iterator[Callable[[str, Signal], Delivery]]:
                 else:
                     client.metric(name, value=n + 1)
             exports = [e for e in stack.primary.exports if e.signal is signal]
-            done[protocol, signal] = Delivery(client, signal, client.results[signal], exports)
+            done[protocol, signal] = Delivery(client, signal, client.results(signal), exports)
             client.close()
         return done[protocol, signal]
 
@@ -86,7 +86,7 @@ def test_the_primary_holds_exactly_what_the_sdk_recorded(
     assert delivery.results == [True, True, True]
     expected = delivery.client.sdk_items(signal)
     assert len(expected) == (6 if signal is Signal.METRICS else 3)  # counter + histogram
-    assert sorted(items.received(delivery.exports, signal), key=repr) == sorted(expected, key=repr)
+    assert sorted(fields.received(delivery.exports, signal), key=repr) == sorted(expected, key=repr)
 
 
 @pytest.mark.parametrize(("protocol", "signal"), CASES, ids=IDS)
@@ -142,7 +142,7 @@ def test_exporters_configured_only_by_otel_environment_variables_deliver(
 
     assert outcomes == [True, True, True]
     for signal in Signal:
-        got = items.received(stack.primary.exports, signal)
+        got = fields.received(stack.primary.exports, signal)
         assert sorted(got, key=repr) == sorted(client.sdk_items(signal), key=repr)
     assert {e.content_encoding for e in stack.primary.exports} == (
         {"gzip"} if protocol.endswith("gzip") else {""}

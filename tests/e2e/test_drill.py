@@ -12,7 +12,7 @@ from otlp_failover.signals import Signal
 from otlp_failover_dev.cli import main
 from otlp_failover_dev.commands import drill_run
 from otlp_failover_dev.commands.drill_report import DrillReport, Tally
-from otlp_failover_dev.commands.drill_traffic import Ledger
+from otlp_failover_dev.ledger import Ledger
 
 SHORT = [
     *("--rate", "8", "--warmup", "1s", "--outage", "5s", "--tail", "1s", "--timeout", "30s"),

@@ -22,7 +22,7 @@ from otlp_failover.runtime import Runtime
 from otlp_failover.settings import environment as settings
 from otlp_failover.signals import Signal
 from otlp_failover_dev.local.stack import LocalStack
-from tests.e2e import items
+from tests.e2e import fields
 from tests.e2e.conftest import StackFactory, auth, status
 from tests.e2e.sdk import SdkClient
 
@@ -101,8 +101,8 @@ def test_a_refusing_primary_sends_every_export_to_the_backup_and_curl_replays_it
     assert status(stack)["backlog"][signal.value]["objects"] == EXPORTS
 
     lines = backup_lines(stack, signal)
-    in_backup = [n for line in lines for n in items.json_names(signal, json.loads(line))]
-    assert Counter(in_backup) == Counter(items.identity(signal, item) for item in sent)
+    in_backup = [n for line in lines for n in fields.json_names(signal, json.loads(line))]
+    assert Counter(in_backup) == Counter(fields.identity(signal, item) for item in sent)
 
     stack.primary.set_mode("healthy")
     # What the scheduled probe does, minus starting the drain: the replay here is curl's.
@@ -116,7 +116,7 @@ def test_a_refusing_primary_sends_every_export_to_the_backup_and_curl_replays_it
         codes.append(curl(stack, signal, path))
 
     assert codes == ["200"] * EXPORTS
-    replayed = items.received(stack.primary.exports, signal)
+    replayed = fields.received(stack.primary.exports, signal)
     assert sorted(replayed, key=repr) == sorted(sent, key=repr)
     assert {e.content_type for e in stack.primary.exports} == {"application/json"}
     # Field for field (resource, scope, kinds, flags, every value): the backup line replays

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from otlp_failover.signals import Signal
+from otlp_failover_dev.items import deliveries
 from otlp_failover_dev.local.backend import OtlpBackend
 from otlp_failover_dev.local.stack import LocalStack
 from tests.e2e.conftest import StackFactory, auth, backlog, level, metrics_levels, wait_until
 from tests.e2e.sdk import SdkClient
-from tests.e2e.traffic import delivered_names
 
 TRACES = Signal.TRACES
 
@@ -66,7 +66,7 @@ def test_traces_walk_down_to_the_backup_and_back_up_one_level_per_healed_backend
     secondary.set_mode("healthy")
     wait_until(lambda: at_level(stack, 1), timeout=8, what="level 1 once the secondary is back")
     send("chain-on-secondary")
-    assert "chain-on-secondary" in delivered_names(secondary.exports, TRACES)
+    assert "chain-on-secondary" in deliveries(secondary.exports, TRACES)
 
     primary.set_mode("healthy")
     wait_until(lambda: at_level(stack, 0), timeout=8, what="level 0 once the primary is back")
@@ -74,8 +74,6 @@ def test_traces_walk_down_to_the_backup_and_back_up_one_level_per_healed_backend
     send("chain-on-primary")
     client.close()
 
-    assert "chain-on-primary" in delivered_names(primary.exports, TRACES)
-    everywhere = delivered_names(primary.exports, TRACES) | delivered_names(
-        secondary.exports, TRACES
-    )
+    assert "chain-on-primary" in deliveries(primary.exports, TRACES)
+    everywhere = set(deliveries(primary.exports + secondary.exports, TRACES))
     assert set(acknowledged) - everywhere == set()

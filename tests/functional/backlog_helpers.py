@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -10,6 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.codec import encode_json
 from otlp_failover.signals import Signal
+from otlp_failover_dev.items import deliveries
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
 
@@ -28,7 +30,7 @@ def seed_backlog(
     bucket: str,
     objects: int,
     lines_per_object: int = 1,
-    bad: set[str] = frozenset(),
+    bad: Set[str] = frozenset(),
 ) -> list[str]:
     """``objects`` backup objects of ``lines_per_object`` lines; returns the span names in order.
 
@@ -49,12 +51,8 @@ def seed_backlog(
 
 
 def received_names(backend: OtlpBackend) -> Counter[str]:
-    names: Counter[str] = Counter()
-    for export in backend.exports:
-        for resource in export.message.resource_spans:
-            for scope in resource.scope_spans:
-                names.update(span.name for span in scope.spans)
-    return names
+    """How many times ``backend`` received each span name."""
+    return deliveries(backend.exports, Signal.TRACES)
 
 
 def bucket_keys(aws: AwsEmulator, bucket: str, prefix: str = "") -> list[str]:

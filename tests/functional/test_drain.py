@@ -10,6 +10,8 @@ from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
 from otlp_failover.drain.job import DrainReport
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings.environment import DrainLimits, Settings
+from otlp_failover.signals import Signal
+from otlp_failover_dev.items import item_names
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.backlog_helpers import bucket_keys, received_names, seed_backlog
@@ -47,13 +49,7 @@ def test_drain_replays_every_line_once_oldest_first_and_empties_the_backlog(
     assert (tally.objects, tally.lines, tally.stopped) == (20, 60, "")
     received = received_names(backend)
     assert received == {name: 1 for name in names}
-    order = [
-        span.name
-        for export in backend.exports
-        for r in export.message.resource_spans
-        for s in r.scope_spans
-        for span in s.spans
-    ]
+    order = [name for e in backend.exports for name in item_names(Signal.TRACES, e.message)]
     assert order == names  # oldest first, lines in file order
     assert bucket_keys(aws, backup_bucket, "backup/") == []
     assert tally.requests == 9  # 60 lines in batches of 7
@@ -139,8 +135,6 @@ def test_the_drain_leaves_a_signal_alone_while_it_is_failed_over(
     backup_bucket: str,
     backend: OtlpBackend,
 ) -> None:
-    from otlp_failover.signals import Signal
-
     runtime.store.move(Signal.TRACES, 0, 1)
     seed_backlog(aws, backup_bucket, objects=2)
     report = run_drain(runtime, drain_store, 60, limits=FAST)

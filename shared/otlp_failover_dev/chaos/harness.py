@@ -26,11 +26,11 @@ from otlp_failover_dev.chaos.instances import Answer, IngestInstances
 from otlp_failover_dev.chaos.scale import Scale
 from otlp_failover_dev.chaos.tally import Row
 from otlp_failover_dev.chaos.watch import LevelWatch
-from otlp_failover_dev.commands.drill_report import deliveries
-from otlp_failover_dev.commands.drill_traffic import Traffic
+from otlp_failover_dev.items import deliveries
 from otlp_failover_dev.local.backend import OtlpBackend
 from otlp_failover_dev.local.operations import LocalOperations
 from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig
+from otlp_failover_dev.traffic import Traffic
 
 PROTOCOLS = ("protobuf", "json")  # clients alternate: both codecs meet every fault
 # A deployment's settings, shortened so that a scenario takes seconds, not minutes. None

@@ -19,19 +19,18 @@ from collections import Counter
 from collections.abc import Callable
 
 from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
-from otlp_failover.backup.reader import BackupReader
 from otlp_failover.drain.drainer import Drainer
 from otlp_failover.settings.environment import DrainLimits
 from otlp_failover.signals import Signal
 from otlp_failover_dev.chaos.harness import Chaos
-from otlp_failover_dev.chaos.kills import (
+from otlp_failover_dev.chaos.scenario import Scenario
+from otlp_failover_dev.faults import (
     Killed,
     KillingCheckpoints,
-    KillingObjectStore,
     KillSwitch,
     killing_level,
+    killing_reader,
 )
-from otlp_failover_dev.chaos.scenario import Scenario
 
 # Small batches over many objects: many calls, so a kill lands mid-object and mid-batch.
 KILL_LIMITS = DrainLimits(rate=1000.0, batch_lines=3, read_ahead=2, readers=2)
@@ -76,7 +75,7 @@ def drain_killed(chaos: Chaos) -> None:
         drainer = Drainer(
             chaos.rng.choice(waiting),
             killing_level(runtime.levels[0], switch, "post"),
-            BackupReader(KillingObjectStore(backup.store, switch), layout),
+            killing_reader(backup, switch),
             KillingCheckpoints(checkpoints, switch),
             limits=KILL_LIMITS,
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from otlp_failover_dev.commands.drill_traffic import Ledger
+from otlp_failover_dev.ledger import Ledger
 
 SHOWN_LOST = 5
 HEADERS = (

@@ -9,52 +9,14 @@ the primary received, counted by item name.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from otlp_failover.signals import Signal
-from otlp_failover_dev.commands.drill_traffic import ITEM_ATTRIBUTE, Ledger
 from otlp_failover_dev.commands.drill_watch import Event
+from otlp_failover_dev.ledger import Ledger
 
 SHOWN_LOST = 5  # lost names printed; the count says how many more
-
-
-def item_names(signal: Signal, message: Any) -> list[str]:
-    """The drill names in one decoded Export*ServiceRequest."""
-    if signal is Signal.TRACES:
-        return [
-            span.name
-            for resource in message.resource_spans
-            for scope in resource.scope_spans
-            for span in scope.spans
-        ]
-    if signal is Signal.LOGS:
-        return [
-            record.body.string_value
-            for resource in message.resource_logs
-            for scope in resource.scope_logs
-            for record in scope.log_records
-        ]
-    names = []
-    for resource in message.resource_metrics:
-        for scope in resource.scope_metrics:
-            for metric in scope.metrics:
-                kind = metric.WhichOneof("data")
-                for point in getattr(metric, kind).data_points if kind else ():
-                    for attribute in point.attributes:
-                        if attribute.key == ITEM_ATTRIBUTE:
-                            names.append(attribute.value.string_value)
-    return names
-
-
-def deliveries(exports: Iterable[Any], signal: Signal, prefix: str) -> Counter[str]:
-    """How many times the backend received each of this drill's names of ``signal``."""
-    counts: Counter[str] = Counter()
-    for export in exports:
-        if export.signal is signal:
-            counts.update(n for n in item_names(signal, export.message) if n.startswith(prefix))
-    return counts
 
 
 @dataclass(frozen=True)

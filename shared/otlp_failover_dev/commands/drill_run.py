@@ -22,11 +22,12 @@ from typing import Any
 
 from otlp_failover.settings.durations import format_duration
 from otlp_failover.signals import Signal
-from otlp_failover_dev.commands.drill_report import DrillReport, Tally, deliveries
-from otlp_failover_dev.commands.drill_traffic import Traffic
+from otlp_failover_dev.commands.drill_report import DrillReport, Tally
 from otlp_failover_dev.commands.drill_watch import Timeline, Watcher
+from otlp_failover_dev.items import deliveries
 from otlp_failover_dev.local.backend import OtlpBackend
 from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig
+from otlp_failover_dev.traffic import Traffic
 
 # How the primary fails: the backend's mode, its options, and how the timeline says it.
 FAILURES: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -147,7 +148,7 @@ class Drill:
         timeline.add("traffic stopped; the SDK flushed its queues")
 
         deadline = time.monotonic() + options.timeout
-        while not (watcher.backlog_empty() and self._all_delivered(primary, traffic)):
+        while not (watcher.backlog_empty() and not any(traffic.lost(primary.exports).values())):
             if time.monotonic() > deadline:
                 problems.append(
                     f"the backlog or the deliveries did not settle in {options.timeout:g}s"
@@ -156,15 +157,6 @@ class Drill:
             time.sleep(POLL_SECONDS)
         timeline.add("backlog empty and every acknowledged item delivered")
         return problems
-
-    def _all_delivered(self, primary: OtlpBackend, traffic: Traffic) -> bool:
-        exports = primary.exports
-        for signal, ledger in traffic.ledgers.items():
-            with ledger.lock:
-                acknowledged = set(ledger.acknowledged)
-            if acknowledged - set(deliveries(exports, signal, self.prefix)):
-                return False
-        return True
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 import otlp_failover
 from otlp_failover.runtime import Runtime
+from otlp_failover.settings import chain
 from otlp_failover.settings import environment as settings
 from otlp_failover.signals import Signal
 from otlp_failover_dev.commands.target import LocalTarget, forget_local
@@ -55,9 +56,9 @@ class LocalStackConfig:
     primary: str | None = None  # None: start the demo primary
     secondary: str | None = None
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    max_retries: int = 3
-    retry_interval: float = 30.0
-    retry_gap: float = 5.0
+    max_retries: int = chain.DEFAULT_MAX_RETRIES
+    retry_interval: float = chain.DEFAULT_RETRY_INTERVAL
+    retry_gap: float = chain.DEFAULT_RETRY_GAP
     timeout: float = INTEGRATION_TIMEOUT
     functions_dir: Path | None = None  # default: <repo>/functions
     template: Path | None = None  # default: <repo>/template.yaml
@@ -65,7 +66,7 @@ class LocalStackConfig:
     bucket_name: str = "otlp-failover-backup"
     token_secret_name: str = "otlp-failover/ingest-token"  # noqa: S105 - a name, not a value
     service_name: str = "otlp-failover"
-    metrics_namespace: str = "OtlpFailover"
+    metrics_namespace: str = settings.DEFAULT_METRICS_NAMESPACE
     drain_interval: float = 10.0  # the drain's schedule; the probe also starts it on recovery
     operations: bool = True  # run the probe and the drain on their schedules
     publish: bool = False  # leave a file so `otlp-failover status`/`drain` find this stack

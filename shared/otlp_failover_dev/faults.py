@@ -1,10 +1,11 @@
-"""Killing the drain or the probe at a chosen point of its own work.
+"""Fault switches over the ports: a process killed at a chosen call of its own work.
 
-A kill is a ``BaseException`` raised from inside one of their calls, as a Lambda timeout
-or an out-of-memory kill ends an invocation: no ``except Exception`` catches it, and no
-cleanup that a real kill would skip gets to run. The next run is a fresh object, like the
-next invocation. The wrappers wrap the ports (exporter, object store, checkpoint store)
-around the real adapters, so the drain and the probe run their production code.
+A kill is a ``BaseException`` raised from inside one of the drain's or the probe's calls,
+as a Lambda timeout or an out-of-memory kill ends an invocation: no ``except Exception``
+catches it, and no cleanup that a real kill would skip gets to run. The next run is a
+fresh object, like the next invocation. The wrappers wrap the ports (exporter, object
+store, checkpoint store) around the real adapters, so the code under test is production
+code. The chaos suite's kill scenarios and the functional drain-crash test use them.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from functools import partial
 from typing import TypeVar
 
 from otlp_failover.backup.ports import ObjectStore, StoredObject
+from otlp_failover.backup.reader import BackupReader
 from otlp_failover.codec import ExportBody
 from otlp_failover.drain.ports import Checkpoint, CheckpointStore
 from otlp_failover.failover.levels import Level
 from otlp_failover.failover.outcomes import ExportResult
 from otlp_failover.failover.ports import Exporter
 from otlp_failover.signals import Signal
-from otlp_failover_dev.commands.drill_report import item_names
+from otlp_failover_dev.items import item_names
 
 T = TypeVar("T")
 
@@ -32,8 +34,9 @@ class Killed(BaseException):
 
 class KillSwitch:
     """Counts the calls of one operation and kills at call number ``at``, before or after
-    it runs (``point`` is ``"<operation>:<before|after>"``). With ``signal``, only that
-    signal's calls count (the probe works on the signals side by side, in threads)."""
+    it runs (``point`` is ``"<operation>:<before|after>"``; any other word, say "never",
+    only counts). With ``signal``, only that signal's calls count (the probe works on the
+    signals side by side, in threads)."""
 
     def __init__(self, point: str, at: int, signal: Signal | None = None) -> None:
         self.point = point
@@ -110,6 +113,11 @@ class KillingObjectStore:
 
     def delete(self, keys: Sequence[str]) -> None:
         self.switch.around("delete", partial(self._inner.delete, keys))
+
+
+def killing_reader(reader: BackupReader, switch: KillSwitch) -> BackupReader:
+    """The same backup, read through a ``KillingObjectStore``."""
+    return BackupReader(KillingObjectStore(reader.store, switch), reader.layout)
 
 
 class KillingCheckpoints:

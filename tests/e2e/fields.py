@@ -1,9 +1,10 @@
-"""Telemetry items as comparable tuples, whichever form they come in.
+"""Telemetry items field for field, as comparable tuples, whichever form they come in.
 
 The same span, log record or metric point is read from three places: the SDK's own objects
 (what the application recorded), the decoded protobuf messages a backend received, and the
 OTLP/JSON lines of the S3 backup (read with ``json``, not the gateway's codec, so the format
 is checked independently). Ids are lower-case hex, attributes sorted (key, value) pairs.
+The walks over requests and item names are ``otlp_failover_dev.items``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from opentelemetry.sdk.metrics.export import HistogramDataPoint, MetricsData, Nu
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otlp_failover.signals import Signal
+from otlp_failover_dev import items
+from otlp_failover_dev.items import ITEM_ATTRIBUTE
 from otlp_failover_dev.local.backend import ReceivedExport
 
 Item = tuple[Any, ...]
@@ -49,9 +52,7 @@ def spans_of(message: Any) -> list[Item]:
             span.end_time_unix_nano,
             attributes(span.attributes),
         )
-        for resource in message.resource_spans
-        for scope in resource.scope_spans
-        for span in scope.spans
+        for span in items.spans(message)
     ]
 
 
@@ -66,29 +67,23 @@ def logs_of(message: Any) -> list[Item]:
             record.observed_time_unix_nano,
             attributes(record.attributes),
         )
-        for resource in message.resource_logs
-        for scope in resource.scope_logs
-        for record in scope.log_records
+        for record in items.log_records(message)
     ]
 
 
 def points_of(message: Any) -> list[Item]:
     points: list[Item] = []
-    for resource in message.resource_metrics:
-        for scope in resource.scope_metrics:
-            for metric in scope.metrics:
-                kind = metric.WhichOneof("data")
-                for point in getattr(metric, kind).data_points:
-                    if kind == "histogram":
-                        value: Any = (
-                            point.count,
-                            point.sum,
-                            tuple(point.bucket_counts),
-                            tuple(point.explicit_bounds),
-                        )
-                    else:
-                        value = getattr(point, point.WhichOneof("value"))
-                    points.append((metric.name, attributes(point.attributes), value))
+    for metric, kind, point in items.data_points(message):
+        if kind == "histogram":
+            value: Any = (
+                point.count,
+                point.sum,
+                tuple(point.bucket_counts),
+                tuple(point.explicit_bounds),
+            )
+        else:
+            value = getattr(point, point.WhichOneof("value"))
+        points.append((metric.name, attributes(point.attributes), value))
     return points
 
 
@@ -117,11 +112,11 @@ def _sdk_attributes(values: Mapping[str, Any] | None) -> tuple[tuple[str, Any], 
 
 
 def sdk_spans(spans: Iterable[ReadableSpan]) -> list[Item]:
-    items = []
+    found: list[Item] = []
     for span in spans:
         assert span.context is not None
         parent = f"{span.parent.span_id:016x}" if span.parent else ""
-        items.append(
+        found.append(
             (
                 span.name,
                 f"{span.context.trace_id:032x}",
@@ -132,18 +127,18 @@ def sdk_spans(spans: Iterable[ReadableSpan]) -> list[Item]:
                 _sdk_attributes(span.attributes),
             )
         )
-    return items
+    return found
 
 
 def sdk_logs(records: Iterable[ReadableLogRecord]) -> list[Item]:
-    items = []
+    found: list[Item] = []
     for readable in records:
         record = readable.log_record
         severity = record.severity_number.value if record.severity_number else 0
         trace_id = f"{record.trace_id:032x}" if record.trace_id else ""
         span_id = f"{record.span_id:016x}" if record.span_id else ""
         body = record.body
-        items.append(
+        found.append(
             (
                 body,
                 severity,
@@ -154,28 +149,25 @@ def sdk_logs(records: Iterable[ReadableLogRecord]) -> list[Item]:
                 _sdk_attributes(record.attributes),
             )
         )
-    return items
+    return found
 
 
 def sdk_points(batches: Iterable[MetricsData | None]) -> list[Item]:
     points: list[Item] = []
     for batch in batches:
-        for resource in batch.resource_metrics if batch else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    for point in metric.data.data_points:
-                        value: Any
-                        if isinstance(point, HistogramDataPoint):
-                            value = (
-                                point.count,
-                                float(point.sum),
-                                tuple(point.bucket_counts),
-                                tuple(float(b) for b in point.explicit_bounds),
-                            )
-                        else:
-                            assert isinstance(point, NumberDataPoint)
-                            value = point.value
-                        points.append((metric.name, _sdk_attributes(point.attributes), value))
+        for metric, point in items.sdk_data_points(batch) if batch else ():
+            value: Any
+            if isinstance(point, HistogramDataPoint):
+                value = (
+                    point.count,
+                    float(point.sum),
+                    tuple(point.bucket_counts),
+                    tuple(float(b) for b in point.explicit_bounds),
+                )
+            else:
+                assert isinstance(point, NumberDataPoint)
+                value = point.value
+            points.append((metric.name, _sdk_attributes(point.attributes), value))
     return points
 
 
@@ -204,8 +196,8 @@ def json_names(signal: Signal, document: Mapping[str, Any]) -> list[Item]:
             for metric in scope["metrics"]:
                 kind = next(k for k in ("sum", "gauge", "histogram") if k in metric)
                 for point in metric[kind]["dataPoints"]:
-                    item = {a["key"]: a["value"] for a in point.get("attributes", [])}["item"]
-                    names.append((metric["name"], item["stringValue"]))
+                    named = {a["key"]: a["value"] for a in point.get("attributes", [])}
+                    names.append((metric["name"], named[ITEM_ATTRIBUTE]["stringValue"]))
     return names
 
 
@@ -215,4 +207,4 @@ def identity(signal: Signal, item: Item) -> Item:
         return item[:3]
     if signal is Signal.LOGS:
         return (item[0], item[2])
-    return (item[0], dict(item[1])["item"])
+    return (item[0], dict(item[1])[ITEM_ATTRIBUTE])
