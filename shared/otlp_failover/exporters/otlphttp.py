@@ -2,7 +2,8 @@
 
 Retries inside the level follow the OTLP/HTTP spec (429, 502, 503, 504 and connection
 errors are retryable; Retry-After is honoured) within a budget that ends before the
-request's deadline, so a slow primary still leaves time for the next level.
+request's deadline, so a slow primary still leaves time for the next level. Each attempt
+ends by an absolute deadline (``deadline.py``), however slowly the backend answers.
 
 It speaks urllib3 directly (botocore's own HTTP library, so it costs no extra import):
 ``requests`` on top added about half a millisecond per export and 25 ms of cold start,
@@ -11,15 +12,18 @@ measured by ``make bench``, for features an exporter does not use.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from otlp_failover.codec import ExportBody, decode_status, media_type_of
+from otlp_failover.exporters.deadline import WATCHDOG, Guard, Watchdog, guarded, watched_pool
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.settings.chain import OtlpHttpConfig
 
@@ -28,12 +32,14 @@ MAX_RESPONSE_BYTES = 64 * 1024  # a backend's answer is tiny; a huge one is cut,
 _RETRYABLE = frozenset({408, 429, 502, 503, 504})
 _PAYLOAD_FAULT = frozenset({400, 413})
 _MIN_ATTEMPT_SECONDS = 0.05
+MAX_RETRY_AFTER = 300  # seconds: a backend's "come back next year" is not passed on
+
+log = logging.getLogger(__name__)
 
 
 def new_pool(pool_size: int = 16) -> urllib3.PoolManager:
-    """Keep-alive connections built once per cold start. Retries and redirects are off: the
-    exporter retries by the OTLP rules itself, and a redirect is a misconfiguration."""
-    return urllib3.PoolManager(num_pools=8, maxsize=pool_size, retries=False, block=False)
+    """Keep-alive connections built once per cold start, whose calls honour deadlines."""
+    return watched_pool(pool_size)
 
 
 class OtlpHttpExporter:
@@ -44,8 +50,10 @@ class OtlpHttpExporter:
         config: OtlpHttpConfig,
         pool: urllib3.PoolManager,
         headers: Mapping[str, str] | None = None,
+        *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        watchdog: Watchdog = WATCHDOG,
     ) -> None:
         self.name = config.name
         self.config = config
@@ -53,6 +61,7 @@ class OtlpHttpExporter:
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._clock = clock
         self._sleep = sleep
+        self._watchdog = watchdog
 
     def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         url = self.config.url(body.signal.path)
@@ -76,10 +85,32 @@ class OtlpHttpExporter:
     def _attempt(
         self, url: str, headers: dict[str, str], data: bytes, deadline: float, attempt: int
     ) -> tuple[ExportResult, bool]:
+        """One POST, ended by its deadline whatever the backend does; never raises."""
         remaining = deadline - self._clock()
         if remaining < _MIN_ATTEMPT_SECONDS:
             return self._failed("deadline reached", attempt), False
         timeout = min(self.config.timeout, remaining)
+        try:
+            # The watchdog runs on the real monotonic clock, whatever clock paces retries.
+            with guarded(time.monotonic() + timeout, self._watchdog) as guard:
+                return self._exchange(
+                    url, headers, data, timeout=timeout, attempt=attempt, guard=guard
+                )
+        except Exception as exc:
+            # Whatever a backend sends must not raise out of an exporter: a failed attempt.
+            log.warning("unexpected error from %s: %r", self.name, exc)
+            return self._failed(f"unexpected error ({type(exc).__name__})", attempt), True
+
+    def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        data: bytes,
+        *,
+        timeout: float,
+        attempt: int,
+        guard: Guard,
+    ) -> tuple[ExportResult, bool]:
         try:
             response = self._pool.request(
                 "POST",
@@ -94,11 +125,21 @@ class OtlpHttpExporter:
         except NewConnectionError as exc:
             # Before TimeoutError: urllib3 makes a refused connection a ConnectTimeoutError.
             return self._failed(f"connection error ({_root_cause(exc)})", attempt), True
-        except TimeoutError:
-            return self._failed(f"timeout after {timeout:.1f}s", attempt), True
-        except HTTPError as exc:
+        except (TimeoutError, HTTPError) as exc:
+            if guard.fired or isinstance(exc, TimeoutError):
+                return self._failed(f"no answer within {timeout:.1f}s", attempt), True
             return self._failed(f"connection error ({_root_cause(exc)})", attempt), True
-        content = _bounded_content(response)
+        if guard.fired:
+            # Cut before the header block ended: http.client takes the EOF for its end, so
+            # the status seen is no answer. (A status and headers read whole count, even
+            # if the body is cut later: the backend has taken the export.)
+            response.close()
+            return self._failed(f"no answer within {timeout:.1f}s", attempt), True
+        content, whole = _bounded_content(response)
+        if guard.finish() or not whole:
+            response.close()  # cut, endless or unread: this connection is not reused
+        else:
+            response.release_conn()
         status = response.status
         content_type = response.headers.get("Content-Type")
         outcome = _outcome(status)
@@ -109,9 +150,9 @@ class OtlpHttpExporter:
             outcome=outcome,
             exporter=self.name,
             status=status,
-            body=content,
+            body=content if whole else b"",  # a cut answer is never passed on as if whole
             content_type=content_type,
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
             reason=reason,
             attempts=attempt,
             too_large=status == 413,
@@ -144,19 +185,17 @@ def _status_message(content: bytes, content_type: str | None) -> str:
     return f": {message[:500]}" if message else ""
 
 
-def _bounded_content(response: urllib3.BaseHTTPResponse) -> bytes:
-    """At most MAX_RESPONSE_BYTES of the answer; the connection is reused only when the
-    whole answer was read, so a hostile endless body cannot hold the pool."""
+def _bounded_content(response: urllib3.BaseHTTPResponse) -> tuple[bytes, bool]:
+    """At most MAX_RESPONSE_BYTES of the answer, and whether that was all of it: the
+    connection is reused only when the whole answer was read, so a hostile endless body
+    cannot hold the pool."""
     try:
         content = response.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
     except HTTPError:
-        response.close()  # the status line already tells the outcome
-        return b""
-    if len(content) > MAX_RESPONSE_BYTES or not _finished(response):
-        response.close()
-    else:
-        response.release_conn()
-    return content[:MAX_RESPONSE_BYTES]
+        return b"", False  # the status line already tells the outcome
+    if len(content) > MAX_RESPONSE_BYTES:
+        return content[:MAX_RESPONSE_BYTES], False
+    return content, _finished(response)
 
 
 def _finished(response: urllib3.BaseHTTPResponse) -> bool:
@@ -166,17 +205,22 @@ def _finished(response: urllib3.BaseHTTPResponse) -> bool:
         return False
 
 
-def _retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds a ``Retry-After`` asks for (RFC 9110: delay-seconds in ASCII digits, or an
+    HTTP-date), at most MAX_RETRY_AFTER; None for anything else."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # not str.isdigit alone: "²" passes it
+        return float(min(int(value[:9]), MAX_RETRY_AFTER))
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is None:  # "-0000": the date is UTC
+            moment = moment.replace(tzinfo=UTC)
+        wait = moment.timestamp() - now()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, moment.timestamp() - time.time())
+    return min(max(0.0, wait), float(MAX_RETRY_AFTER))
 
 
 def _jitter(interval: float) -> float:
