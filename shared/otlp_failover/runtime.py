@@ -94,7 +94,9 @@ class Runtime:
         failover = self.settings.failover
         return Rules(failover.max_retries, failover.level_count)
 
-    def ingest_gateway(self) -> IngestGateway:
+    def ingest_gateway(self, init_started: float | None = None) -> IngestGateway:
+        """``init_started``: when the cold start began (monotonic), so that the first
+        request's deadline counts it as API Gateway does."""
         settings = self.settings
         state = CachedStateStore(self.store, ttl=settings.state_cache_ttl)
         router = FailoverRouter(
@@ -102,7 +104,9 @@ class Runtime:
         )
         status = StatusPage(self.store, self.levels, self.backup, settings.failover.max_retries)
         limits = BodyLimits(settings.max_body_bytes, settings.max_decompressed_bytes)
-        return IngestGateway(router, self._authenticator(), status, limits, self.telemetry)
+        return IngestGateway(
+            router, self._authenticator(), status, limits, self.telemetry, init_started=init_started
+        )
 
     def prober(
         self,

@@ -132,3 +132,16 @@ def test_emf_documents_sum_counts_per_dimension_set_once_per_flush() -> None:
     )
     telemetry.flush()
     assert len(emitted) == 2  # nothing new to say
+
+
+def test_the_first_request_after_a_slow_cold_start_gets_what_is_left_of_api_gateways_30s() -> None:
+    from otlp_failover.gateway.ingest import API_GATEWAY_TIMEOUT, DEADLINE_MARGIN, export_deadline
+
+    now = 1000.0
+    warm = export_deadline(now, remaining=None, init_started=None)
+    assert warm == now + API_GATEWAY_TIMEOUT - DEADLINE_MARGIN
+    # Init took 20 s: API Gateway has waited that long already.
+    cold = export_deadline(now, remaining=None, init_started=now - 20)
+    assert cold == now + API_GATEWAY_TIMEOUT - 20 - DEADLINE_MARGIN
+    # The function's own timeout, when shorter, wins.
+    assert export_deadline(now, remaining=3.0, init_started=None) == now + 3.0 - DEADLINE_MARGIN

@@ -8,7 +8,10 @@ The line format is the collector file exporter's, so each line replays with curl
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 
 from otlp_failover.backup.layout import BackupLayout
@@ -18,6 +21,9 @@ from otlp_failover.errors import BackupError, BadRequestError
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 
 CONTENT_TYPE = "application/x-ndjson"
+# Writes in flight at once per instance; Lambda serves one request at a time, the local
+# stack and the chaos suite several.
+WRITERS = 4
 
 
 class BackupWriter:
@@ -29,11 +35,16 @@ class BackupWriter:
         store: ObjectStore,
         layout: BackupLayout,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.store = store
         self.layout = layout
         self._now = now
+        self._clock = clock
+        # The write runs beside the caller, who waits only until the deadline: boto3's own
+        # timeouts and retries could take about 15 s whatever time the level has left.
+        self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="backup-write")
 
     def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         try:
@@ -45,8 +56,15 @@ class BackupWriter:
             return ExportResult(Outcome.REJECTED, self.name, reason=exc.message)
         key = self.layout.new_key(body.signal, self._now())
         line = encode_json(body.message) + b"\n"
+        metadata = {"items": str(body.item_count)}
+        write = self._writers.submit(self.store.put, key, line, CONTENT_TYPE, metadata)
         try:
-            self.store.put(key, line, CONTENT_TYPE, {"items": str(body.item_count)})
+            write.result(timeout=max(0.0, deadline - self._clock()))
+        except FutureTimeout:
+            # Not acknowledged, so the client sends it again: a late write is a duplicate at
+            # worst. One that has not started yet never will.
+            write.cancel()
+            return ExportResult(Outcome.FAILED, self.name, reason="S3 PutObject: deadline reached")
         except BackupError as exc:
             return ExportResult(Outcome.FAILED, self.name, reason=str(exc))
         return ExportResult(
@@ -57,4 +75,5 @@ class BackupWriter:
         )
 
     def close(self) -> None:
-        """The store's client is shared and outlives the writer."""
+        """The store's client is shared and outlives the writer; its threads do not."""
+        self._writers.shutdown(wait=False, cancel_futures=True)

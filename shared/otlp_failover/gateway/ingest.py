@@ -59,12 +59,17 @@ class IngestGateway:
         status: StatusPage,
         limits: BodyLimits,
         metrics: Metrics,
+        *,
+        init_started: float | None = None,
     ) -> None:
         self.router = router
         self.auth = auth
         self.status = status
         self.limits = limits
         self.metrics = metrics
+        # API Gateway's 30 s began before this instance's cold start: the first request
+        # gets what is left of them. Monotonic; None once used, or when not known.
+        self._init_started = init_started
 
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
@@ -77,7 +82,9 @@ class IngestGateway:
         try:
             request = HttpRequest.from_event(event, self.limits.max_body_bytes)
             media_type = request.reply_media_type()
-            return self._dispatch(request, _deadline(context))
+            init_started, self._init_started = self._init_started, None
+            deadline = export_deadline(time.monotonic(), _remaining(context), init_started)
+            return self._dispatch(request, deadline)
         except RequestError as exc:
             headers = {"www-authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else {}
             return error_response(exc.status, exc.message, media_type, headers)
@@ -136,11 +143,21 @@ def _success_body(body: ExportBody, result: ExportResult) -> bytes:
     return export_response_body(body.signal, body.media_type)
 
 
-def _deadline(context: Any) -> float:
-    remaining = API_GATEWAY_TIMEOUT
+def export_deadline(now: float, remaining: float | None, init_started: float | None) -> float:
+    """When the levels must be done (monotonic): before API Gateway's integration timeout,
+    which counts a cold start, and before the function's own timeout (``remaining``)."""
+    budget = API_GATEWAY_TIMEOUT
+    if remaining is not None:
+        budget = min(budget, remaining)
+    if init_started is not None:
+        budget = min(budget, API_GATEWAY_TIMEOUT - (now - init_started))
+    return now + budget - DEADLINE_MARGIN
+
+
+def _remaining(context: Any) -> float | None:
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        remaining = min(remaining, context.get_remaining_time_in_millis() / 1000)
-    return time.monotonic() + remaining - DEADLINE_MARGIN
+        return float(context.get_remaining_time_in_millis()) / 1000
+    return None
 
 
 def _retry(seconds: float = DEFAULT_RETRY_AFTER) -> dict[str, str]:

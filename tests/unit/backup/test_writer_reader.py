@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -33,14 +35,17 @@ def body(request: ExportTraceServiceRequest) -> ExportBody:
     return ExportBody(TRACES, MediaType.PROTOBUF, None, request, request.SerializeToString())
 
 
+DEADLINE = 30.0  # on the writers' clock, which stays at 0: never reached
+
+
 def writer(store: MemoryObjectStore, moments: list[datetime] | None = None) -> BackupWriter:
     clock = iter(moments or [MOMENT] * 10)
-    return BackupWriter("s3/backup", store, LAYOUT, now=lambda: next(clock))
+    return BackupWriter("s3/backup", store, LAYOUT, now=lambda: next(clock), clock=lambda: 0.0)
 
 
 def test_an_export_becomes_one_object_holding_one_otlp_json_line() -> None:
     store = MemoryObjectStore()
-    result = writer(store).export(body(spans("a", "b")), deadline=0.0)
+    result = writer(store).export(body(spans("a", "b")), deadline=DEADLINE)
     (key,) = store.objects
     assert key.startswith("backup/traces/2026/11/27/09/20261127T090507.000000Z-")
     line = store.objects[key]
@@ -55,14 +60,14 @@ def test_an_export_becomes_one_object_holding_one_otlp_json_line() -> None:
 def test_a_failing_bucket_fails_the_level() -> None:
     store = MemoryObjectStore()
     store.failing.add("put")
-    result = writer(store).export(body(spans("a")), deadline=0.0)
+    result = writer(store).export(body(spans("a")), deadline=DEADLINE)
     assert (result.outcome, store.objects) == (Outcome.FAILED, {})
     assert "put on s3://backup-bucket failed" in result.reason
 
 
 def test_ids_of_the_wrong_length_are_rejected_rather_than_kept_unreplayable() -> None:
     store = MemoryObjectStore()
-    result = writer(store).export(body(spans("a", trace_id=b"abc")), deadline=0.0)
+    result = writer(store).export(body(spans("a", trace_id=b"abc")), deadline=DEADLINE)
     assert (result.outcome, store.objects) == (Outcome.REJECTED, {})
     assert result.reason.endswith("spans[0].traceId: trace_id must be 16 bytes, got 3")
 
@@ -71,8 +76,8 @@ def test_the_reader_lists_the_backlog_oldest_first_and_reads_its_lines() -> None
     store = MemoryObjectStore()
     later, earlier = MOMENT + timedelta(hours=2), MOMENT
     backup = writer(store, [later, earlier])
-    backup.export(body(spans("late")), 0.0)
-    backup.export(body(spans("early")), 0.0)
+    backup.export(body(spans("late")), DEADLINE)
+    backup.export(body(spans("early")), DEADLINE)
     reader = BackupReader(store, LAYOUT)
     keys = list(reader.keys(TRACES))
     assert [LAYOUT.written_at(key) for key in keys] == [earlier, later]
@@ -88,7 +93,7 @@ def test_empty_lines_are_not_lines() -> None:
 
 def test_delete_removes_drained_objects() -> None:
     store = MemoryObjectStore()
-    writer(store).export(body(spans("a")), 0.0)
+    writer(store).export(body(spans("a")), DEADLINE)
     reader = BackupReader(store, LAYOUT)
     reader.delete(list(reader.keys(TRACES)))
     assert store.objects == {}
@@ -110,8 +115,29 @@ def test_a_dead_lettered_line_is_kept_out_of_the_backlog_with_a_safe_reason() ->
 def test_the_backlog_counts_objects_and_bytes_and_dates_the_oldest_by_its_key() -> None:
     store = MemoryObjectStore()
     backup = writer(store, [MOMENT, MOMENT + timedelta(minutes=1)])
-    sizes = [backup.export(body(spans(name)), 0.0).stored_bytes for name in ("a", "b")]
+    sizes = [backup.export(body(spans(name)), DEADLINE).stored_bytes for name in ("a", "b")]
     backlog = BackupReader(store, LAYOUT).backlog(TRACES)
     assert backlog == Backlog(objects=2, bytes=sum(sizes), oldest=MOMENT)
     assert backlog.oldest_age_seconds(MOMENT + timedelta(seconds=90)) == 90.0
     assert BackupReader(store, LAYOUT).backlog(Signal.LOGS) == Backlog(0, 0, None)
+
+
+class StuckStore(MemoryObjectStore):
+    """A bucket whose PutObject hangs until released (S3 slower than the level's time)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def put(self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        self.release.wait(10)
+        super().put(key, body, content_type, metadata)
+
+
+def test_a_write_that_outlives_the_levels_deadline_fails_the_level_in_time() -> None:
+    store = StuckStore()
+    backup = BackupWriter("s3/backup", store, LAYOUT, clock=lambda: 0.0)
+    result = backup.export(body(spans("a")), deadline=0.05)  # 50 ms left on its clock
+    store.release.set()
+    assert (result.outcome, result.reason) == (Outcome.FAILED, "S3 PutObject: deadline reached")
+    backup.close()
