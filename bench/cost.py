@@ -102,7 +102,7 @@ def cost_inputs(services: Services, quick: bool) -> dict[str, Any]:
         "signal": "traces",
         "lambda_memory_mb": int(services.aws.template.names.get("FunctionMemorySize", 0)),
         "state_cache_ttl_s": runtime.settings.state_cache_ttl,
-        "token_cache_ttl_s": getattr(runtime.secrets, "_ttl", None),
+        "token_cache_ttl_s": getattr(runtime.secrets, "ttl", None),
         "healthy": {},
         "failed_over": {},
     }

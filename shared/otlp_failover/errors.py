@@ -66,7 +66,12 @@ class UnsupportedMediaTypeError(RequestError):
 
 
 class StateStoreError(FailoverError):
-    """The shared state (DynamoDB) could not be read or written."""
+    """The shared state (DynamoDB) could not be read or written; ``code`` is the store's
+    error code, the only part fit for /status (AWS messages can name roles and ARNs)."""
+
+    def __init__(self, message: str, code: str = "error") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class SecretError(FailoverError):

@@ -42,15 +42,12 @@ from otlp_failover.settings.environment import DrainLimits, Settings
 from otlp_failover.signals import Signal
 from otlp_failover.telemetry import Telemetry
 
-# A short TTL: a rotated ingest token is honoured within a minute, per instance.
-SECRET_TTL_SECONDS = 60.0
-
 
 @dataclass
 class Runtime:
     settings: Settings
     aws: AwsClients
-    secrets: SecretReader
+    secrets: SecretReader  # the ingest tokens
     store: StateStore  # the shared state, uncached: the probe, the drain and /status read it
     http: urllib3.PoolManager
     levels: tuple[Level, ...]
@@ -61,7 +58,10 @@ class Runtime:
     def build(cls, settings: Settings | None = None, session: Any = None) -> Runtime:
         settings = settings or Settings.from_environment()
         aws = AwsClients.build(session)
-        secrets = SecretReader(aws.secretsmanager, ttl=SECRET_TTL_SECONDS)
+        secrets = SecretReader(aws.secretsmanager, ttl=settings.token_cache_ttl)
+        # Backend headers: read at a level's first export, not here, so a secret that cannot
+        # be read fails only its level (the S3 level needs none) and never the cold start.
+        headers = SecretReader(aws.secretsmanager, ttl=settings.headers_cache_ttl)
         http = new_pool()
         # One site (bucket + key layout) per s3 exporter: its writer and, for the chain's
         # backup level, the reader of the probe, the drain and /status.
@@ -75,7 +75,7 @@ class Runtime:
         }
         backup_config = settings.failover.backup
         levels = tuple(
-            Level(index, tuple(_exporter(config, http, sites, secrets) for config in level))
+            Level(index, tuple(_exporter(config, http, sites, headers) for config in level))
             for index, level in enumerate(settings.failover.priority_levels)
         )
         return cls(
@@ -86,13 +86,13 @@ class Runtime:
             http=http,
             levels=levels,
             backup=sites[backup_config.name] if backup_config else None,
-            telemetry=Telemetry(settings.metrics_namespace),
+            telemetry=Telemetry(settings.metrics_namespace, log_level=settings.log_level),
         )
 
     @property
     def rules(self) -> Rules:
         failover = self.settings.failover
-        return Rules(failover.max_retries, failover.level_count)
+        return Rules(failover.max_retries, failover.level_count, failover.probe_successes)
 
     def ingest_gateway(self, init_started: float | None = None) -> IngestGateway:
         """``init_started``: when the cold start began (monotonic), so that the first
@@ -165,10 +165,11 @@ def _exporter(
     config: ExporterConfig,
     http: urllib3.PoolManager,
     sites: dict[str, BackupReader],
-    secrets: SecretReader,
+    headers: SecretReader,
 ) -> Exporter:
     if isinstance(config, S3Config):
         site = sites[config.name]
         return BackupWriter(config.name, site.store, site.layout)
-    headers = secrets.headers(config.headers_secret) if config.headers_secret else {}
-    return OtlpHttpExporter(config, http, headers)
+    if config.headers_secret is None:
+        return OtlpHttpExporter(config, http)
+    return OtlpHttpExporter(config, http, headers.header_source(config.headers_secret))

@@ -3,6 +3,12 @@
 Counts are summed during an invocation and flushed once at its end, one EMF document per
 dimension set, so an export costs a dictionary update, not a log line per metric. Totals
 are also kept for the process, which the local stack serves as Prometheus text.
+
+Every document carries a top-level ``level`` (the function's own log level) and an RFC
+3339 ``timestamp``. Under Lambda's JSON log format, with an application log level set,
+a line without both counts as INFO and is dropped at WARN or ERROR: every metric, and
+the CurrentLevel alarm with it, would go. The configured level always passes the filter,
+so the template may keep offering WARN and ERROR.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
@@ -30,8 +37,11 @@ def _print(document: str) -> None:
 class Telemetry:
     """``Metrics`` as CloudWatch EMF on stdout, with process totals for the local stack."""
 
-    def __init__(self, namespace: str, emit: Callable[[str], None] = _print) -> None:
+    def __init__(
+        self, namespace: str, emit: Callable[[str], None] = _print, log_level: str = "INFO"
+    ) -> None:
         self.namespace = namespace
+        self.log_level = log_level
         self._emit = emit
         self._lock = threading.Lock()
         self._pending: dict[Dimensions, dict[str, float]] = defaultdict(dict)
@@ -78,7 +88,9 @@ class Telemetry:
             provider.add_metric(name=name, unit=UNITS.get(name, "Count"), value=value)
         document = provider.serialize_metric_set()
         provider.clear_metrics()  # keeps the default dimensions for the next flush
-        return orjson.dumps(document).decode()
+        moment = datetime.fromtimestamp(document["_aws"]["Timestamp"] / 1000, UTC)
+        stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return orjson.dumps({"level": self.log_level, "timestamp": stamp, **document}).decode()
 
     def totals(self) -> dict[tuple[str, Dimensions], float]:
         """Process-lifetime totals (gauges: the last value), for the local /metrics page."""

@@ -65,6 +65,16 @@ def add_local_command(commands: Subcommands) -> None:
         "--primary", metavar="URL", help="primary OTLP/HTTP base URL (default: a demo primary)"
     )
     parser.add_argument("--secondary", metavar="URL", help="secondary OTLP/HTTP base URL")
+    for backend in ("primary", "secondary"):
+        parser.add_argument(
+            f"--{backend}-header",
+            type=arguments.header,
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"a header the {backend} needs, e.g. 'Authorization=Bearer <key>' (repeatable); "
+            "kept in a Secrets Manager secret of the emulator, as deployed",
+        )
     parser.add_argument("--token", help="bearer token for clients (default: new at each start)")
     parser.add_argument(
         "--max-retries", type=arguments.positive_int, default=DEFAULT_MAX_RETRIES, metavar="N"
@@ -103,6 +113,8 @@ def run_local(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         primary=args.primary,
         secondary=args.secondary,
+        primary_headers=dict(args.primary_header),
+        secondary_headers=dict(args.secondary_header),
         max_retries=args.max_retries,
         retry_interval=args.retry_interval,
         retry_gap=args.retry_gap,
@@ -138,6 +150,7 @@ def banner(stack: LocalStack) -> str:
         f"  token          {config.token}",
         f"  primary        {primary}",
         f"  secondary      {config.secondary or '(none)'}",
+        *_header_lines(stack),
         f"  backup bucket  s3://{config.bucket_name}  (AWS emulator: {aws})",
         f"  state table    {config.table_name}",
         f"  failover       max_retries={config.max_retries} "
@@ -163,6 +176,22 @@ def banner(stack: LocalStack) -> str:
             f"""  curl -X POST {control} -d '{{"mode": "healthy"}}'""",
         ]
     return "\n".join(lines)
+
+
+def _header_lines(stack: LocalStack) -> list[str]:
+    """Which headers each backend gets and the secret holding them: names, never values."""
+    lines = []
+    for backend, headers in (
+        ("primary", stack.config.primary_headers),
+        ("secondary", stack.config.secondary_headers),
+    ):
+        arn = stack.headers_secret_arns.get(backend)
+        if not (headers and arn):
+            continue
+        note = "; the demo primary demands them" if backend == "primary" and stack.primary else ""
+        names = ", ".join(sorted(headers))
+        lines.append(f"  headers        {backend}: {names}  (secret {arn}{note})")
+    return lines
 
 
 SUBCOMMANDS: tuple[Callable[[Subcommands], None], ...] = (

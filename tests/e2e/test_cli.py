@@ -75,7 +75,9 @@ def test_status_shows_the_failover_and_drain_replays_the_backlog_to_zero(
 
     stack.primary.set_mode("healthy")
     # What the scheduled probe does, minus starting the drain: the command drains here.
-    assert len(Runtime.build().prober(start_drain=lambda _: None).probe_once()) == 2
+    prober = Runtime.build().prober(start_drain=lambda _: None)
+    assert prober.probe_once() == []  # one success: not yet (probe_successes is 2)
+    assert len(prober.probe_once()) == 2
     drained = otlp_failover("drain", state_file=e2e_environment, home=tmp_path)
 
     assert drained.returncode == 0, drained.stdout + drained.stderr

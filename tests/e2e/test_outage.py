@@ -106,7 +106,8 @@ def test_a_refusing_primary_sends_every_export_to_the_backup_and_curl_replays_it
 
     stack.primary.set_mode("healthy")
     # What the scheduled probe does, minus starting the drain: the replay here is curl's.
-    recoveries = Runtime.build().prober(start_drain=lambda _: None).probe_once()
+    prober = Runtime.build().prober(start_drain=lambda _: None)
+    recoveries = prober.probe_once() + prober.probe_once()  # probe_successes: 2 in a row
     assert [(r.signal, r.to_level) for r in recoveries] == [(signal, 0)]
     stack.primary.clear()
     codes = []

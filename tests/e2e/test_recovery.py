@@ -43,7 +43,8 @@ def test_after_an_outage_level_0_returns_and_every_acknowledged_item_reaches_the
         acknowledged_in_outage = acknowledged(traffic)
 
         primary.set_mode("healthy")
-        # A few retry intervals: the probe that is due, plus one that was mid-attempt.
+        # A few retry intervals: probe_successes (2) probes in a row, plus one that was
+        # mid-attempt when the primary came back.
         wait_until(
             lambda: set(levels(stack).values()) == {0},
             timeout=4 * RETRY_INTERVAL + 2,

@@ -135,7 +135,7 @@ def test_the_drain_leaves_a_signal_alone_while_it_is_failed_over(
     backup_bucket: str,
     backend: OtlpBackend,
 ) -> None:
-    runtime.store.move(Signal.TRACES, 0, 1)
+    runtime.store.move(Signal.TRACES, 0, 1, 0.0)
     seed_backlog(aws, backup_bucket, objects=2)
     report = run_drain(runtime, drain_store, 60, limits=FAST)
     assert "not an OTLP level" in report.skipped["traces"]

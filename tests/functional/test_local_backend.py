@@ -228,6 +228,24 @@ def test_control_endpoint_sets_modes_and_reports_counters(backend: OtlpBackend) 
     assert counters["items"] == {"traces": 2, "metrics": 0, "logs": 0}
 
 
+def test_demands_headers_when_told_and_never_shows_their_values(backend: OtlpBackend) -> None:
+    demand = {"require_headers": {"Authorization": ["Bearer old-4a1f", "Bearer new-8c2e"]}}
+    counters = requests.post(backend.control_url, json=demand).json()
+    answers = {
+        key: requests.post(
+            backend.endpoint("traces"), data=b"", headers={**PROTOBUF, "Authorization": key}
+        ).status_code
+        for key in ("Bearer old-4a1f", "Bearer new-8c2e", "Bearer other", "")
+    }
+    requests.post(backend.control_url, json={"require_headers": {}})
+    after = requests.post(backend.endpoint("traces"), data=b"", headers=PROTOBUF)
+
+    assert counters["required_headers"] == ["authorization"]
+    assert "4a1f" not in json.dumps(counters) and "8c2e" not in json.dumps(counters)
+    assert answers == {"Bearer old-4a1f": 200, "Bearer new-8c2e": 200, "Bearer other": 401, "": 401}
+    assert (backend.unauthorized, backend.accepted_exports, after.status_code) == (2, 3, 200)
+
+
 def test_control_port_heals_a_refusing_backend(backend: OtlpBackend) -> None:
     requests.post(backend.control_url, json={"mode": "refuse"})
     with pytest.raises(requests.ConnectionError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -23,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from otlp_failover.settings import environment as settings
+from otlp_failover_dev.cli import banner
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig, Scheduler
 
@@ -145,6 +147,47 @@ def test_a_failed_start_stops_what_had_started() -> None:
 
     assert (stack.aws, stack.primary, stack.api) == (None, None, None)
     assert os.environ.get(settings.STATE_TABLE) != stack.config.table_name
+
+
+def test_backend_headers_live_in_a_secret_and_a_rotation_can_be_rehearsed(
+    aws: AwsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's rehearsal: the demo primary demands the key, then a new one; the secret
+    is updated with boto3, and the next export is delivered with the new key."""
+    old, new = "Bearer local-key-1-0b7c", "Bearer local-key-2-f41d"
+    headers = {"Authorization": old, "X-Scope": "team-a"}
+    name = uuid.uuid4().hex[:12]
+    client = {"Authorization": "Bearer t0ken", "Content-Type": "application/x-protobuf"}
+    stack = LocalStack(
+        config(
+            primary_headers=headers,
+            primary_headers_secret_name=f"primary-headers-{name}",
+            operations=False,
+        )
+    )
+    with stack:
+        assert stack.primary is not None
+        secret = stack.headers_secret_arns["primary"]
+        traces = stack.api_url + "/v1/traces"
+        assert requests.post(traces, data=b"", headers=client).status_code == 200
+        first = stack.primary.exports[-1].headers
+
+        requests.post(stack.primary.control_url, json={"require_headers": {"Authorization": new}})
+        rotated = json.dumps({**headers, "Authorization": new})
+        aws.secretsmanager().put_secret_value(SecretId=secret, SecretString=rotated)
+        assert requests.post(traces, data=b"", headers=client).status_code == 200
+        second = stack.primary.exports[-1].headers
+        unauthorized = stack.primary.unauthorized
+        environment = stack.handler_environment()
+        print(banner(stack))
+
+    assert (first["authorization"], first["x-scope"]) == (old, "team-a")
+    assert (second["authorization"], unauthorized) == (new, 1)
+    assert environment[settings.PRIMARY_HEADERS_SECRET] == secret
+    assert environment[settings.SECONDARY_HEADERS_SECRET] is None
+    printed = capsys.readouterr().out
+    assert "headers        primary: Authorization, X-Scope  (secret arn:aws:" in printed
+    assert "key-1" not in printed and "key-2" not in printed and "team-a" not in printed
 
 
 @contextmanager

@@ -1,9 +1,13 @@
-"""The probe against moto and real backends: recovery, order of levels, cadence, metrics."""
+"""The probe against moto and real backends: recovery after two probes in a row, what a
+backend's answer means, order of levels, cadence, metrics, the handler's budget."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +16,9 @@ from otlp_failover.runtime import Runtime
 from otlp_failover.settings.environment import Settings
 from otlp_failover.signals import Signal
 from otlp_failover.telemetry import Telemetry
+from otlp_failover_dev.local._payload import LambdaContext
 from otlp_failover_dev.local.backend import OtlpBackend
+from otlp_failover_dev.local.stack import load_module
 from tests.functional.gateway import Gateway
 from tests.functional.test_ingest import spans
 
@@ -67,6 +73,7 @@ def test_level_1_to_0_once_the_primary_answers_and_the_drain_is_started(
     (nothing,) = [prober.probe_once()]
     assert nothing == [] and drains == []
     backend.set_mode("healthy")
+    assert prober.probe_once() == [] and level_of(prober) == 1  # once is not enough
     (recovery,) = prober.probe_once()
     assert (recovery.signal, recovery.from_level, recovery.to_level) == (Signal.TRACES, 1, 0)
     assert level_of(prober) == 0 and prober.health.store.read(Signal.TRACES).failures == 0
@@ -95,10 +102,12 @@ def test_three_levels_come_back_level_by_level_retry_gap_apart(
     assert level_of(prober) == 2
     assert prober.probe_once() == [] and clock.sleeps == [3.0]  # 0, gap, 1: none answered
     secondary.set_mode("healthy")
+    assert prober.probe_once() == []  # the secondary's first success
     assert [r.to_level for r in prober.probe_once()] == [1]
     assert drains == [Signal.TRACES]  # the backlog may go to the secondary meanwhile
     assert prober.probe_once() == []  # the primary is still down: stay on 1
     backend.set_mode("healthy")
+    assert prober.probe_once() == []
     assert [r.to_level for r in prober.probe_once()] == [0]
     assert level_of(prober) == 0
 
@@ -116,9 +125,9 @@ def test_a_short_retry_interval_is_honoured_inside_one_scheduled_run(
     cycles: list[float] = []
     real = prober.probe_once
 
-    def counted(probe: bool = True) -> list[Recovery]:
+    def counted(deadline: float | None = None, states: Any = None) -> list[Recovery]:
         cycles.append(clock.now)
-        return real(probe)
+        return real(deadline, states)
 
     monkeypatch.setattr(prober, "probe_once", counted)
     prober.run(budget=55)
@@ -133,17 +142,21 @@ def test_with_every_signal_on_level_0_a_run_is_one_pass(chain_env: dict[str, str
     assert sum("CurrentLevel" in document for document in emitted) == 3
 
 
-@pytest.mark.parametrize(("wall", "due"), [(1_800_000_000.0, True), (1_800_000_060.0, False)])
-def test_a_long_retry_interval_probes_only_when_a_new_interval_begins(
-    chain_env: dict[str, str], gateway: Gateway, backend: OtlpBackend, wall: float, due: bool
+def test_a_long_retry_interval_probes_once_per_interval_and_recovers_on_the_second(
+    chain_env: dict[str, str], gateway: Gateway, backend: OtlpBackend
 ) -> None:
     backend.set_mode("refuse")
     fail_over(gateway)
     backend.set_mode("healthy")
-    # 1_800_000_000 is a multiple of 300: a 5-minute interval starts in that minute only.
-    prober, _, _ = make_prober({**chain_env, "RETRY_INTERVAL": "5m"}, Clock(wall))
-    assert bool(prober.run(budget=55)) is due
-    assert level_of(prober) == (0 if due else 1)
+    clock = Clock(1_800_000_060.0)  # a minute into a 5-minute interval
+    prober, _, _ = make_prober({**chain_env, "RETRY_INTERVAL": "5m"}, clock)
+    probes = []
+    for _ in range(5):  # runs a minute apart: 1 (a fresh probe probes at once) ... 5
+        prober.run(budget=55)
+        probes.append(backend.requests_seen)
+        clock.wall += 60
+    assert probes == [1, 1, 1, 1, 2]  # the next probe in the minute a new interval began
+    assert level_of(prober) == 0
 
 
 def test_every_run_reports_current_level_and_backlog_for_every_signal(
@@ -166,3 +179,65 @@ def test_every_run_reports_current_level_and_backlog_for_every_signal(
     }
     assert values[("logs", "BacklogObjects")] == 3
     assert values[("traces", "BacklogObjects")] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "recovers"),
+    [
+        (400, True),  # up: it parsed the empty request and judged it
+        (413, True),
+        (401, False),  # a misconfiguration: traffic would fail there too
+        (403, False),
+        (404, False),
+        (500, False),
+    ],
+)
+def test_what_a_backends_answer_to_the_probe_means(
+    chain_env: dict[str, str], gateway: Gateway, backend: OtlpBackend, status: int, recovers: bool
+) -> None:
+    backend.set_mode("refuse")
+    fail_over(gateway)
+    backend.set_mode("status", status=status)
+    prober, _, _ = make_prober(chain_env)
+    recoveries = prober.probe_once() + prober.probe_once()
+    assert bool(recoveries) is recovers
+    assert level_of(prober) == (0 if recovers else 1)
+
+
+def test_a_canary_probe_delivers_one_named_span(
+    chain_env: dict[str, str], gateway: Gateway, backend: OtlpBackend
+) -> None:
+    backend.set_mode("refuse")
+    fail_over(gateway)
+    backend.set_mode("healthy")
+    prober, _, _ = make_prober({**chain_env, "PROBE_REQUEST": "canary", "PROBE_SUCCESSES": "1"})
+    assert len(prober.probe_once()) == 1
+    (probe,) = backend.exports
+    span = probe.message.resource_spans[0].scope_spans[0].spans[0]
+    assert (probe.items, span.name) == (1, "otlp-failover.probe")
+
+
+@pytest.mark.parametrize(
+    ("remaining", "budget"),
+    [(90.0, 55.0), (70.0, 40.0), (31.0, 1.0), (10.0, 0.0)],  # a slow init leaves less
+)
+def test_the_handler_takes_its_budget_from_the_invocations_time_left(
+    chain_env: dict[str, str],
+    repo_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    remaining: float,
+    budget: float,
+) -> None:
+    for name, value in chain_env.items():
+        monkeypatch.setenv(name, value)
+    app = load_module(repo_root / "functions" / "probe" / "app.py")
+    budgets: list[float] = []
+
+    def run(given: float) -> list[Recovery]:
+        budgets.append(given)
+        return []
+
+    monkeypatch.setattr(app.prober, "run", run)
+    context = LambdaContext("probe", "req-1", time.monotonic() + remaining)
+    assert app.lambda_handler({}, context) == {"recoveries": []}
+    assert budgets == [pytest.approx(budget, abs=0.1)]

@@ -7,16 +7,23 @@
     MemoryLease         the drain's DrainLease
     ScriptedExporter    an Exporter answering from a script, recording every call
     RecordingMetrics    Metrics that keeps what was counted and gauged
+    FakeSecretsManager  the Secrets Manager client's GetSecretValue over a dict
+    ScriptedHeaders     an exporter's HeaderSource that rotates on refresh
 
 ``journal`` lists may be shared between fakes to check the order of their operations.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
 
 from otlp_failover.backup.ports import StoredObject
 from otlp_failover.codec import ExportBody, MediaType
@@ -55,8 +62,8 @@ class ManualClock:
 
 
 class MemoryStateStore:
-    """Every write holds only while the signal is on the level named, as in
-    ``aws/dynamodb_state.py``; otherwise it writes nothing and answers the current state.
+    """Every write holds only while the signal is on the level and in the epoch named, as
+    in ``aws/dynamodb_state.py``; otherwise it writes nothing and answers the current state.
 
     ``failing = True`` makes every call raise ``StateStoreError``. ``before_next(op, do)``
     runs ``do`` once, just before the next ``op`` is applied: another instance's write.
@@ -65,53 +72,59 @@ class MemoryStateStore:
     def __init__(
         self,
         states: Mapping[Signal, SignalState] | None = None,
-        wall_clock: Callable[[], float] = lambda: WALL_START,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.states: dict[Signal, SignalState] = dict(states or {})
         self.failing = False
-        self.calls: list[tuple[str, Signal, tuple[int, ...]]] = []
-        self._wall_clock = wall_clock
+        self.calls: list[tuple[str, Signal, tuple[float, ...]]] = []
+        self._wall_clock = wall_clock or _ticks(WALL_START)
         self._hooks: dict[str, Callable[[], object]] = {}
         self._lock = threading.RLock()
 
     def before_next(self, op: str, do: Callable[[], object]) -> None:
         self._hooks[op] = do
 
-    def writes(self) -> list[tuple[str, Signal, tuple[int, ...]]]:
+    def writes(self) -> list[tuple[str, Signal, tuple[float, ...]]]:
         return [call for call in self.calls if call[0] != "read"]
 
     def read(self, signal: Signal) -> SignalState:
         self._enter("read", signal)
         return self._get(signal)
 
-    def count_failure(self, signal: Signal, level: int) -> SignalState:
-        self._enter("count_failure", signal, level)
+    def count_failure(self, signal: Signal, level: int, epoch: float) -> SignalState:
+        self._enter("count_failure", signal, level, epoch)
         current = self._get(signal)
-        if current.level != level:
+        if (current.level, current.changed_at) != (level, epoch):
             return current
-        return self._put(signal, SignalState(level, current.failures + 1, current.changed_at))
+        return self._put(signal, SignalState(level, current.failures + 1, epoch))
 
-    def reset_failures(self, signal: Signal, level: int) -> SignalState:
-        self._enter("reset_failures", signal, level)
+    def reset_failures(self, signal: Signal, level: int, epoch: float) -> SignalState:
+        self._enter("reset_failures", signal, level, epoch)
         current = self._get(signal)
-        if current.level != level:
+        if (current.level, current.changed_at) != (level, epoch):
             return current
-        return self._put(signal, SignalState(level, 0, current.changed_at))
+        return self._put(signal, SignalState(level, 0, epoch))
 
-    def move(self, signal: Signal, from_level: int, to_level: int) -> tuple[SignalState, bool]:
-        self._enter("move", signal, from_level, to_level)
+    def move(
+        self, signal: Signal, from_level: int, to_level: int, epoch: float
+    ) -> tuple[SignalState, bool]:
+        self._enter("move", signal, from_level, to_level, epoch)
         current = self._get(signal)
-        if current.level != from_level:
+        if (current.level, current.changed_at) != (from_level, epoch):
             return current, False
         return self._put(signal, SignalState(to_level, 0, self._wall_clock())), True
 
-    def _enter(self, op: str, signal: Signal, *args: int) -> None:
+    def _enter(self, op: str, signal: Signal, *args: float) -> None:
         self.calls.append((op, signal, args))
         hook = self._hooks.pop(op, None)
         if hook is not None:
             hook()
         if self.failing:
-            raise StateStoreError(f"{op} of the {signal} state failed: ThrottlingException")
+            raise StateStoreError(
+                f"{op} of the {signal} state failed: ThrottlingException: Rate exceeded for "
+                "arn:aws:iam::123456789012:role/otlp-failover-probe",
+                "ThrottlingException",
+            )
 
     def _get(self, signal: Signal) -> SignalState:
         with self._lock:
@@ -121,6 +134,12 @@ class MemoryStateStore:
         with self._lock:
             self.states[signal] = state
         return state
+
+
+def _ticks(start: float) -> Callable[[], float]:
+    """A wall clock one second on at every call: each move gets an epoch of its own."""
+    moments = itertools.count(1)
+    return lambda: start + next(moments)
 
 
 class MemoryObjectStore:
@@ -268,18 +287,25 @@ class ScriptedExporter:
 
 @dataclass
 class RecordingMetrics:
+    """Keeps every count and gauge; ``journal`` gets ``flush <gauge names flushed>``."""
+
     counts: list[tuple[str, Signal, float, int | None]] = field(default_factory=list)
     gauges: list[tuple[str, Signal, float]] = field(default_factory=list)
     flushes: int = 0
+    journal: list[str] = field(default_factory=list)
+    _unflushed: set[str] = field(default_factory=set)
 
     def count(self, name: str, signal: Signal, value: float = 1, level: int | None = None) -> None:
         self.counts.append((name, signal, value, level))
 
     def gauge(self, name: str, signal: Signal, value: float) -> None:
         self.gauges.append((name, signal, value))
+        self._unflushed.add(name)
 
     def flush(self) -> None:
         self.flushes += 1
+        self.journal.append(" ".join(["flush", *sorted(self._unflushed)]))
+        self._unflushed = set()
 
     def total(self, name: str, signal: Signal | None = None, level: int | None = None) -> float:
         return sum(
@@ -296,3 +322,56 @@ def export_body(signal: Signal = Signal.TRACES, raw: bytes = b"") -> ExportBody:
     """An export request of ``signal`` (empty unless ``raw`` says otherwise)."""
     message = signal.request_class.FromString(raw)
     return ExportBody(signal, MediaType.PROTOBUF, None, message, raw)
+
+
+class FakeSecretsManager:
+    """``get_secret_value`` over ``values`` (secret id -> SecretString); ``put`` rotates one.
+    ``failing`` is an error code every read raises, as AWS answers it; ``reads`` lists the
+    ids asked for."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self.values: dict[str, str] = {}
+        self.failing: str | None = None
+        self.reads: list[str] = []
+        for secret_id, value in (values or {}).items():
+            self.put(secret_id, value)
+
+    def put(self, secret_id: str, value: Any) -> None:
+        """A string as it is; anything else as JSON."""
+        self.values[secret_id] = value if isinstance(value, str) else json.dumps(value)
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:  # boto3 spells it so
+        self.reads.append(SecretId)
+        code = self.failing or (None if SecretId in self.values else "ResourceNotFoundException")
+        if code is not None:
+            error = {"Error": {"Code": code, "Message": f"{code} for {SecretId}"}}
+            raise ClientError(error, "GetSecretValue")  # type: ignore[arg-type]
+        return {"SecretString": self.values[SecretId]}
+
+
+class ScriptedHeaders:
+    """A HeaderSource: ``current`` serves ``headers`` (or raises ``error``); ``refresh``
+    switches to ``rotated`` once, if given, and says whether the headers now differ from
+    the refused ones (or raises ``refresh_error``). ``refreshes`` lists the refused ones."""
+
+    def __init__(
+        self, headers: Mapping[str, str], rotated: Mapping[str, str] | None = None
+    ) -> None:
+        self.headers = dict(headers)
+        self.rotated = dict(rotated) if rotated is not None else None
+        self.error: Exception | None = None
+        self.refresh_error: Exception | None = None
+        self.refreshes: list[dict[str, str]] = []
+
+    def current(self) -> Mapping[str, str]:
+        if self.error is not None:
+            raise self.error
+        return self.headers
+
+    def refresh(self, refused: Mapping[str, str]) -> bool:
+        self.refreshes.append(dict(refused))
+        if self.refresh_error is not None:
+            raise self.refresh_error
+        if self.rotated is not None:
+            self.headers, self.rotated = self.rotated, None
+        return self.headers != dict(refused)

@@ -23,6 +23,45 @@ def test_defaults_are_the_collectors() -> None:
     assert config.otlp_levels == [0]
 
 
+def test_a_recovery_needs_two_probes_in_a_row_of_an_empty_request_by_default() -> None:
+    config = FailoverConfig.from_mapping({"priority_levels": [[PRIMARY], [BACKUP]]})
+    assert (config.probe_successes, config.probe_request) == (2, "empty")
+    canary = FailoverConfig.from_mapping(
+        {"priority_levels": [[PRIMARY]], "probe_successes": 1, "probe_request": "Canary"}
+    )
+    assert (canary.probe_successes, canary.probe_request) == (1, "canary")
+
+
+def test_the_environment_sets_the_recovery_check() -> None:
+    env = {"STATE_TABLE": "t", "PRIMARY_ENDPOINT": "https://p", "PROBE_SUCCESSES": "4"}
+    settings = Settings.from_environment({**env, "PROBE_REQUEST": "canary"})
+    assert (settings.failover.probe_successes, settings.failover.probe_request) == (4, "canary")
+    with pytest.raises(ConfigError, match="probe_successes"):
+        Settings.from_environment({**env, "PROBE_SUCCESSES": "-1"})
+
+
+@pytest.mark.parametrize(
+    ("levels", "gap", "field"),
+    [
+        (3, "35s", None),  # two probes of 5 s and one gap: 45 s, the whole pass budget
+        (3, "36s", "retry_gap"),
+        (9, "0s", None),  # eight probes of 5 s
+        (11, "0s", "priority_levels"),  # ten probes of 5 s do not fit whatever the gap
+    ],
+)
+def test_one_probe_pass_over_every_level_must_fit_a_probe_run(
+    levels: int, gap: str, field: str | None
+) -> None:
+    chain = [[{f"otlphttp/l{i}": {"endpoint": f"http://l{i}"}}] for i in range(levels)]
+    raw = {"priority_levels": chain, "retry_interval": "10m", "retry_gap": gap}
+    if field is None:
+        assert FailoverConfig.from_mapping(raw).level_count == levels
+        return
+    with pytest.raises(ConfigError) as caught:
+        FailoverConfig.from_mapping(raw)
+    assert caught.value.field == field and "probe pass" in caught.value.problem
+
+
 def test_a_level_can_hold_several_exporters() -> None:
     other = {"otlphttp/other": {"endpoint": "http://127.0.0.1:1"}}
     config = FailoverConfig.from_mapping({"priority_levels": [[PRIMARY, other], [BACKUP]]})
@@ -81,6 +120,10 @@ def test_durations_and_retry_settings_are_parsed() -> None:
         ({"priority_levels": [[PRIMARY]], "retry_interval": "0s"}, "retry_interval"),
         ({"priority_levels": [[PRIMARY]], "retry_gap": "-1s"}, "retry_gap"),
         ({"priority_levels": [[PRIMARY]], "exporters": {}}, "exporters"),
+        ({"priority_levels": [[PRIMARY]], "probe_successes": 0}, "probe_successes"),
+        ({"priority_levels": [[PRIMARY]], "probe_successes": "two"}, "probe_successes"),
+        ({"priority_levels": [[PRIMARY]], "probe_request": "ping"}, "probe_request"),
+        ({"priority_levels": [[PRIMARY]], "probe_request": 1}, "probe_request"),
     ],
 )
 def test_bad_configuration_names_the_field(raw: dict[str, Any], field: str) -> None:

@@ -134,6 +134,19 @@ def test_emf_documents_sum_counts_per_dimension_set_once_per_flush() -> None:
     assert len(emitted) == 2  # nothing new to say
 
 
+def test_emf_documents_carry_the_functions_log_level_and_an_rfc3339_timestamp() -> None:
+    # Lambda's JSON log filter counts a line without both as INFO (and drops it at WARN).
+    emitted: list[str] = []
+    telemetry = Telemetry("Gateway", emit=emitted.append, log_level="ERROR")
+    telemetry.gauge("CurrentLevel", Signal.LOGS, 0)
+    telemetry.flush()
+    (document,) = map(json.loads, emitted)
+    assert document["level"] == "ERROR"
+    stamp = datetime.fromisoformat(document["timestamp"])
+    assert stamp.tzinfo is not None and document["timestamp"].endswith("Z")
+    assert stamp.timestamp() * 1000 == document["_aws"]["Timestamp"]
+
+
 def test_the_first_request_after_a_slow_cold_start_gets_what_is_left_of_api_gateways_30s() -> None:
     from otlp_failover.gateway.ingest import API_GATEWAY_TIMEOUT, DEADLINE_MARGIN, export_deadline
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
-from otlp_failover.backup.backlog import Backlog, measure_backlog
+from otlp_failover.backup.backlog import (
+    MAX_COUNTED_OBJECTS,
+    MAX_COUNTING_SECONDS,
+    Backlog,
+    measure_backlog,
+)
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.backup.ports import ObjectStore
 from otlp_failover.signals import Signal
@@ -43,6 +49,20 @@ class BackupReader:
         self.store.put(target, line + b"\n", "application/x-ndjson", metadata)
         return target
 
-    def backlog(self, signal: Signal) -> Backlog:
-        """How much of ``signal`` is waiting (capped: see ``MAX_COUNTED_OBJECTS``)."""
-        return measure_backlog(self.store, self.layout, signal)
+    def backlog(
+        self,
+        signal: Signal,
+        *,
+        max_objects: int = MAX_COUNTED_OBJECTS,
+        max_seconds: float = MAX_COUNTING_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Backlog:
+        """How much of ``signal`` is waiting, the listing capped (see ``backlog.py``)."""
+        return measure_backlog(
+            self.store,
+            self.layout,
+            signal,
+            max_objects=max_objects,
+            max_seconds=max_seconds,
+            clock=clock,
+        )

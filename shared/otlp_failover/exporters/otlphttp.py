@@ -5,6 +5,10 @@ errors are retryable; Retry-After is honoured) within a budget that ends before 
 request's deadline, so a slow primary still leaves time for the next level. Each attempt
 ends by an absolute deadline (``deadline.py``), however slowly the backend answers.
 
+The exporter's own headers come from a ``HeaderSource`` (``headers.py``) on every export.
+A 401 or 403 asks it to look again once; when it has other headers (a rotated key), the
+export is tried once more with them, inside the same budget, instead of failing over.
+
 It speaks urllib3 directly (botocore's own HTTP library, so it costs no extra import):
 ``requests`` on top added about half a millisecond per export and 25 ms of cold start,
 measured by ``make bench``, for features an exporter does not use.
@@ -23,7 +27,9 @@ import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from otlp_failover.codec import ExportBody, decode_status, media_type_of
+from otlp_failover.errors import SecretError
 from otlp_failover.exporters.deadline import WATCHDOG, Guard, Watchdog, guarded, watched_pool
+from otlp_failover.exporters.headers import HeaderSource, StaticHeaders
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.settings.chain import OtlpHttpConfig
 
@@ -31,8 +37,13 @@ USER_AGENT = "otlp-failover/0.1"
 MAX_RESPONSE_BYTES = 64 * 1024  # a backend's answer is tiny; a huge one is cut, not buffered
 _RETRYABLE = frozenset({408, 429, 502, 503, 504})
 _PAYLOAD_FAULT = frozenset({400, 413})
+_REFUSED_CREDENTIALS = frozenset({401, 403})
 _MIN_ATTEMPT_SECONDS = 0.05
 MAX_RETRY_AFTER = 300  # seconds: a backend's "come back next year" is not passed on
+
+# A body that breaks off or lies about its framing: http.client lets some of these through
+# unwrapped (a negative chunk size is a ValueError). The status already read still counts.
+_BODY_ERRORS = (HTTPError, OSError, ValueError)
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +60,7 @@ class OtlpHttpExporter:
         self,
         config: OtlpHttpConfig,
         pool: urllib3.PoolManager,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | HeaderSource | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -58,29 +69,56 @@ class OtlpHttpExporter:
         self.name = config.name
         self.config = config
         self._pool = pool
-        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._headers: HeaderSource = (
+            StaticHeaders(headers) if headers is None or isinstance(headers, Mapping) else headers
+        )
         self._clock = clock
         self._sleep = sleep
         self._watchdog = watchdog
 
     def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
+        """``retry=False`` still allows the one try with re-read headers: it asks the same
+        question with the credentials the backend expects."""
         url = self.config.url(body.signal.path)
-        headers = {**self._headers, "Content-Type": body.media_type.value}
-        if body.encoding:
-            headers["Content-Encoding"] = body.encoding
+        try:
+            own = dict(self._headers.current())
+        except Exception as exc:  # this level cannot send; the levels below still can
+            return self._failed(f"headers unavailable: {_secret_free(exc)}", attempt=0)
+        headers = _request_headers(own, body)
         policy = self.config.retry
         budget_end = min(deadline, self._clock() + policy.max_elapsed_time)
-        attempt, interval = 0, policy.initial_interval
+        attempt, interval, reread = 0, policy.initial_interval, False
         while True:
             attempt += 1
             result, retryable = self._attempt(url, headers, body.raw, deadline, attempt)
+            if result.status in _REFUSED_CREDENTIALS and not reread:
+                reread = True  # once per export: new headers refused too are final
+                fresh = self._reread(own)
+                if fresh is None or self._clock() + _MIN_ATTEMPT_SECONDS >= budget_end:
+                    return result
+                log.info(
+                    "%s answered HTTP %s: retrying with re-read headers", self.name, result.status
+                )
+                own, headers = fresh, _request_headers(fresh, body)
+                continue
             if not retryable or not (retry and policy.enabled):
                 return result
-            wait = result.retry_after if result.retry_after is not None else _jitter(interval)
+            # Retry-After is a floor, never a way round the backoff: "0" or a past date must
+            # not turn one export into a thousand requests.
+            wait = max(result.retry_after or 0.0, _jitter(interval))
             if self._clock() + wait + _MIN_ATTEMPT_SECONDS >= budget_end:
                 return result
             self._sleep(wait)
             interval = min(interval * 2, policy.max_interval)
+
+    def _reread(self, refused: dict[str, str]) -> dict[str, str] | None:
+        """Headers other than ``refused`` if the source has them now; None otherwise."""
+        try:
+            if self._headers.refresh(refused):
+                return dict(self._headers.current())
+        except Exception as exc:
+            log.warning("re-reading the headers of %s failed: %s", self.name, _secret_free(exc))
+        return None
 
     def _attempt(
         self, url: str, headers: dict[str, str], data: bytes, deadline: float, attempt: int
@@ -166,6 +204,18 @@ class OtlpHttpExporter:
         self._pool.clear()
 
 
+def _request_headers(own: Mapping[str, str], body: ExportBody) -> dict[str, str]:
+    headers = {"User-Agent": USER_AGENT, **own, "Content-Type": body.media_type.value}
+    if body.encoding:
+        headers["Content-Encoding"] = body.encoding
+    return headers
+
+
+def _secret_free(exc: BaseException) -> str:
+    """A ``SecretError`` says what failed without the value; of anything else, only its type."""
+    return str(exc) if isinstance(exc, SecretError) else f"unexpected error ({type(exc).__name__})"
+
+
 def _outcome(status: int) -> Outcome:
     if 200 <= status < 300:
         return Outcome.ACCEPTED
@@ -191,7 +241,7 @@ def _bounded_content(response: urllib3.BaseHTTPResponse) -> tuple[bytes, bool]:
     cannot hold the pool."""
     try:
         content = response.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
-    except HTTPError:
+    except _BODY_ERRORS:
         return b"", False  # the status line already tells the outcome
     if len(content) > MAX_RESPONSE_BYTES:
         return content[:MAX_RESPONSE_BYTES], False
@@ -201,7 +251,7 @@ def _bounded_content(response: urllib3.BaseHTTPResponse) -> tuple[bytes, bool]:
 def _finished(response: urllib3.BaseHTTPResponse) -> bool:
     try:
         return not response.read(1, decode_content=True)
-    except HTTPError:
+    except _BODY_ERRORS:
         return False
 
 

@@ -58,24 +58,26 @@ class CachedStateStore:
     def read(self, signal: Signal) -> SignalState:
         return self._remember(signal, self._guarded(lambda: self._inner.read(signal)))
 
-    def count_failure(self, signal: Signal, level: int) -> SignalState:
+    def count_failure(self, signal: Signal, level: int, epoch: float) -> SignalState:
         if self._paused():
             return self.last_known(signal)
         return self._remember(
-            signal, self._guarded(lambda: self._inner.count_failure(signal, level))
+            signal, self._guarded(lambda: self._inner.count_failure(signal, level, epoch))
         )
 
-    def reset_failures(self, signal: Signal, level: int) -> SignalState:
+    def reset_failures(self, signal: Signal, level: int, epoch: float) -> SignalState:
         if self._paused():
             return self.last_known(signal)
         return self._remember(
-            signal, self._guarded(lambda: self._inner.reset_failures(signal, level))
+            signal, self._guarded(lambda: self._inner.reset_failures(signal, level, epoch))
         )
 
-    def move(self, signal: Signal, from_level: int, to_level: int) -> tuple[SignalState, bool]:
+    def move(
+        self, signal: Signal, from_level: int, to_level: int, epoch: float
+    ) -> tuple[SignalState, bool]:
         if self._paused():
             return self.last_known(signal), False
-        state, moved = self._guarded(lambda: self._inner.move(signal, from_level, to_level))
+        state, moved = self._guarded(lambda: self._inner.move(signal, from_level, to_level, epoch))
         return self._remember(signal, state), moved
 
     def _guarded(self, call: Callable[[], T]) -> T:

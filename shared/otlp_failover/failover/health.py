@@ -32,9 +32,9 @@ class LevelHealth:
         transition = self.rules.after_export(state, level, accepted)
         try:
             if isinstance(transition, ResetFailures):
-                return self.store.reset_failures(signal, transition.level)
+                return self.store.reset_failures(signal, transition.level, transition.epoch)
             if isinstance(transition, CountFailure):
-                counted = self.store.count_failure(signal, transition.level)
+                counted = self.store.count_failure(signal, transition.level, transition.epoch)
                 move = self.rules.after_count(counted)
                 if isinstance(move, Move):
                     return self._move(signal, move, FAILOVERS, "failed over")[0]
@@ -44,17 +44,18 @@ class LevelHealth:
         return state
 
     def record_probe(
-        self, signal: Signal, state: SignalState, level: int, accepted: bool
+        self, signal: Signal, state: SignalState, level: int, accepted: bool, streak: int
     ) -> tuple[SignalState, bool]:
-        """Apply a probe of ``level``; ``True`` when this call moved the signal back up.
-        Raises ``StateStoreError``: the probe skips the signal until its next pass."""
-        move = self.rules.after_probe(state, level, accepted)
+        """Apply a probe of ``level``, the ``streak``-th accepted in a row; ``True`` when
+        this call moved the signal back up. Raises ``StateStoreError``: the probe skips the
+        signal until its next pass."""
+        move = self.rules.after_probe(state, level, accepted, streak)
         if not isinstance(move, Move):
             return state, False
         return self._move(signal, move, RECOVERIES, "recovered")
 
     def _move(self, signal: Signal, move: Move, metric: str, verb: str) -> tuple[SignalState, bool]:
-        state, moved = self.store.move(signal, move.from_level, move.to_level)
+        state, moved = self.store.move(signal, move.from_level, move.to_level, move.epoch)
         if moved:
             self._metrics.count(metric, signal)
             self._metrics.gauge(CURRENT_LEVEL, signal, state.level)

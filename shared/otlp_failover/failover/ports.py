@@ -33,20 +33,24 @@ class Exporter(Protocol):
 class StateStore(Protocol):
     """The shared per-signal state, as named operations that know nothing of the rules.
 
-    Every write holds only while the signal is on the level given; when it is not, the
-    store writes nothing and answers what it holds now. Errors raise ``StateStoreError``.
+    Every write holds only while the signal is on the level given and in the epoch given
+    (``SignalState.changed_at`` as the caller read it: the time of its last move, 0 if it
+    never moved); when it is not, the store writes nothing and answers what it holds now.
+    Errors raise ``StateStoreError``.
     """
 
     def read(self, signal: Signal) -> SignalState:
         """A strongly consistent read."""
         ...
 
-    def count_failure(self, signal: Signal, level: int) -> SignalState:
+    def count_failure(self, signal: Signal, level: int, epoch: float) -> SignalState:
         """Add one to the counter atomically (concurrent failures all count)."""
         ...
 
-    def reset_failures(self, signal: Signal, level: int) -> SignalState: ...
+    def reset_failures(self, signal: Signal, level: int, epoch: float) -> SignalState: ...
 
-    def move(self, signal: Signal, from_level: int, to_level: int) -> tuple[SignalState, bool]:
-        """Switch levels, counter reset; ``True`` when this call did it."""
+    def move(
+        self, signal: Signal, from_level: int, to_level: int, epoch: float
+    ) -> tuple[SignalState, bool]:
+        """Switch levels, counter reset, a new epoch; ``True`` when this call did it."""
         ...

@@ -1,4 +1,9 @@
-"""The /status document: level and failures per signal, and the backup's backlog."""
+"""The /status document: level and failures per signal, and the backup's backlog.
+
+Each backlog listing is capped (``backup/backlog.py``), so the page answers in seconds
+however large the backlog; ``truncated`` then says the counts are lower bounds. Errors
+show the store's error code only: AWS messages can name roles and ARNs.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ class StatusPage:
         try:
             state = self._state.read(signal)
         except StateStoreError as exc:
-            return {"level": None, "failures": None, "error": str(exc)}
+            return {"level": None, "failures": None, "error": exc.code}  # no ARNs in /status
         return {
             "level": state.level,
             "level_name": self._levels[min(state.level, len(self._levels) - 1)].name,

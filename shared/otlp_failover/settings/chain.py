@@ -7,6 +7,8 @@
     max_retries: 3              # consecutive failures before moving one level down
     retry_interval: 30s         # how often the probe tries the levels above the current one
     retry_gap: 5s               # pause between probing two levels
+    probe_successes: 2          # probes in a row a higher level must accept before traffic returns
+    probe_request: empty        # what a probe sends: empty (an empty export) or canary (one item)
 
 Every error names the field (``priority_levels[0][0].endpoint``) so a bad deployment fails
 at cold start with one clear message.
@@ -30,6 +32,16 @@ DEFAULT_RETRY_MAX_ELAPSED = 2.0  # the client is waiting; the next level is the 
 DEFAULT_RETRY_INITIAL_INTERVAL = 0.2
 DEFAULT_RETRY_MAX_INTERVAL = 2.0
 DEFAULT_BACKUP_PREFIX = "backup"
+DEFAULT_PROBE_SUCCESSES = 2  # one lucky answer must not move the whole fleet
+PROBE_REQUESTS = ("empty", "canary")
+DEFAULT_PROBE_REQUEST = "empty"
+
+# The probe's timing, which the chain must fit. One probe of one level takes at most
+# PROBE_TIMEOUT; a probe run (functions/probe/app.py) probes for at most 55 s, and after
+# its reports (levels, backlog) PROBE_PASS_SECONDS are left for the first pass, which must
+# reach every level: the levels above the last, each probed, retry_gap apart.
+PROBE_TIMEOUT = 5.0
+PROBE_PASS_SECONDS = 45.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,8 @@ class FailoverConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     retry_interval: float = DEFAULT_RETRY_INTERVAL
     retry_gap: float = DEFAULT_RETRY_GAP
+    probe_successes: int = DEFAULT_PROBE_SUCCESSES
+    probe_request: str = DEFAULT_PROBE_REQUEST
 
     @property
     def level_count(self) -> int:
@@ -97,7 +111,14 @@ class FailoverConfig:
     def from_mapping(cls, raw: Mapping[str, Any]) -> FailoverConfig:
         if not isinstance(raw, Mapping):
             raise ConfigError("config", "must be a mapping")
-        unknown = set(raw) - {"priority_levels", "max_retries", "retry_interval", "retry_gap"}
+        unknown = set(raw) - {
+            "priority_levels",
+            "max_retries",
+            "retry_interval",
+            "retry_gap",
+            "probe_successes",
+            "probe_request",
+        }
         if unknown:
             raise ConfigError(sorted(unknown)[0], "unknown field")
         levels = _levels(raw.get("priority_levels"))
@@ -106,6 +127,8 @@ class FailoverConfig:
             max_retries=_positive_int(raw, "max_retries", DEFAULT_MAX_RETRIES),
             retry_interval=_duration(raw, "retry_interval", DEFAULT_RETRY_INTERVAL, minimum=1),
             retry_gap=_duration(raw, "retry_gap", DEFAULT_RETRY_GAP, minimum=0),
+            probe_successes=_positive_int(raw, "probe_successes", DEFAULT_PROBE_SUCCESSES),
+            probe_request=_choice(raw, "probe_request", PROBE_REQUESTS, DEFAULT_PROBE_REQUEST),
         )
         # The collector's rule: one probe pass over the levels above the last (retry_gap
         # apart) must fit inside one retry_interval, or passes would overlap.
@@ -117,7 +140,23 @@ class FailoverConfig:
                 f"({format_duration(config.retry_gap)} x {len(levels) - 1} = "
                 f"{format_duration(gaps)}); lower retry_gap or raise retry_interval",
             )
+        _check_probe_pass(config)
         return config
+
+
+def _check_probe_pass(config: FailoverConfig) -> None:
+    """The first probe pass of a run must reach the last level above the backup, or a
+    chain whose upper levels stay down would never probe the ones below them."""
+    above = config.level_count - 1
+    worst = above * PROBE_TIMEOUT + max(0, above - 1) * config.retry_gap
+    if worst > PROBE_PASS_SECONDS:
+        raise ConfigError(
+            "retry_gap" if config.retry_gap and above > 1 else "priority_levels",
+            f"one probe pass ({above} levels x {format_duration(PROBE_TIMEOUT)} per probe, "
+            f"{max(0, above - 1)} x retry_gap {format_duration(config.retry_gap)} between "
+            f"them = {format_duration(worst)}) must fit in "
+            f"{format_duration(PROBE_PASS_SECONDS)} of a probe run; lower retry_gap",
+        )
 
 
 def _levels(raw: Any) -> tuple[tuple[ExporterConfig, ...], ...]:
@@ -222,6 +261,13 @@ def _positive_int(raw: Mapping[str, Any], key: str, default: int) -> int:
     if isinstance(value, bool) or number < 1 or str(number) != str(value).strip():
         raise ConfigError(key, f"must be a whole number >= 1, got {value!r}")
     return number
+
+
+def _choice(raw: Mapping[str, Any], key: str, choices: Sequence[str], default: str) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or value.strip().lower() not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {value!r}")
+    return value.strip().lower()
 
 
 def _duration(

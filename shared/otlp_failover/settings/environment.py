@@ -22,6 +22,8 @@ PRIMARY_ENDPOINT = "PRIMARY_ENDPOINT"
 PRIMARY_HEADERS_SECRET = "PRIMARY_HEADERS_SECRET"  # noqa: S105 - a variable name
 SECONDARY_ENDPOINT = "SECONDARY_ENDPOINT"
 SECONDARY_HEADERS_SECRET = "SECONDARY_HEADERS_SECRET"  # noqa: S105 - a variable name
+HEADERS_CACHE_TTL = "HEADERS_CACHE_TTL"  # seconds a backend's headers secret is kept
+TOKEN_CACHE_TTL = "TOKEN_CACHE_TTL"  # noqa: S105 - seconds the ingest tokens are kept
 EXPORT_TIMEOUT = "EXPORT_TIMEOUT"
 EXPORT_RETRY_BUDGET = "EXPORT_RETRY_BUDGET"  # retry_on_failure.max_elapsed_time per exporter
 BACKUP_BUCKET = "BACKUP_BUCKET"
@@ -29,6 +31,8 @@ BACKUP_PREFIX = "BACKUP_PREFIX"
 MAX_RETRIES = "MAX_RETRIES"
 RETRY_INTERVAL = "RETRY_INTERVAL"
 RETRY_GAP = "RETRY_GAP"
+PROBE_SUCCESSES = "PROBE_SUCCESSES"
+PROBE_REQUEST = "PROBE_REQUEST"
 STATE_TABLE = "STATE_TABLE"
 STATE_CACHE_TTL = "STATE_CACHE_TTL"
 AUTH_MODE = "AUTH_MODE"  # "token": bearer tokens from INGEST_TOKEN_SECRET; "iam": SigV4 at the API
@@ -39,11 +43,17 @@ DRAIN_FUNCTION_NAME = "DRAIN_FUNCTION_NAME"
 DRAIN_RATE = "DRAIN_RATE"
 DRAIN_BATCH_LINES = "DRAIN_BATCH_LINES"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # Powertools reads the same variable
+LAMBDA_LOG_LEVEL = "AWS_LAMBDA_LOG_LEVEL"  # set by Lambda from LoggingConfig.ApplicationLogLevel
 
 # API Gateway / Lambda hard limit is 6 MB for the whole event; the body is base64 inside it.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024 + 512 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
 DEFAULT_STATE_CACHE_TTL = 5.0
+# A rotated backend key is used within this many seconds, or at once when the backend
+# refuses the old one (401/403); one Secrets Manager read per secret and instance per TTL.
+DEFAULT_HEADERS_CACHE_TTL = 300.0
+# The ingest tokens: a rotated token is honoured within a minute, per instance.
+DEFAULT_TOKEN_CACHE_TTL = 60.0
 DEFAULT_METRICS_NAMESPACE = "OtlpFailover"
 DEFAULT_DRAIN_RATE = 20.0  # requests per second into a backend that just recovered
 DEFAULT_DRAIN_BATCH_LINES = 200
@@ -66,12 +76,15 @@ class Settings:
     failover: FailoverConfig
     state_table: str
     state_cache_ttl: float = DEFAULT_STATE_CACHE_TTL
+    headers_cache_ttl: float = DEFAULT_HEADERS_CACHE_TTL
+    token_cache_ttl: float = DEFAULT_TOKEN_CACHE_TTL
     ingest_token_secret: str | None = None
     auth_mode: str = "token"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
     drain_function_name: str | None = None
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    log_level: str = "INFO"  # the function's application log level; EMF lines carry it
     drain: DrainLimits = field(default_factory=DrainLimits)
 
     @classmethod
@@ -84,6 +97,8 @@ class Settings:
             failover=failover_config(env),
             state_table=table,
             state_cache_ttl=_number(env, STATE_CACHE_TTL, DEFAULT_STATE_CACHE_TTL),
+            headers_cache_ttl=_number(env, HEADERS_CACHE_TTL, DEFAULT_HEADERS_CACHE_TTL),
+            token_cache_ttl=_number(env, TOKEN_CACHE_TTL, DEFAULT_TOKEN_CACHE_TTL),
             ingest_token_secret=env.get(INGEST_TOKEN_SECRET) or None,
             auth_mode=_auth_mode(env),
             max_body_bytes=int(_number(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES)),
@@ -92,6 +107,7 @@ class Settings:
             ),
             drain_function_name=env.get(DRAIN_FUNCTION_NAME) or None,
             metrics_namespace=env.get(METRICS_NAMESPACE) or DEFAULT_METRICS_NAMESPACE,
+            log_level=(env.get(LAMBDA_LOG_LEVEL) or "INFO").strip().upper(),
             drain=DrainLimits(
                 rate=_number(env, DRAIN_RATE, DEFAULT_DRAIN_RATE) or DEFAULT_DRAIN_RATE,
                 batch_lines=max(1, int(_number(env, DRAIN_BATCH_LINES, DEFAULT_DRAIN_BATCH_LINES))),
@@ -147,6 +163,8 @@ def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:
         ("max_retries", MAX_RETRIES),
         ("retry_interval", RETRY_INTERVAL),
         ("retry_gap", RETRY_GAP),
+        ("probe_successes", PROBE_SUCCESSES),
+        ("probe_request", PROBE_REQUEST),
     ):
         if env.get(var):
             raw[key] = env[var]

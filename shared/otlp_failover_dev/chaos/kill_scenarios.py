@@ -104,11 +104,15 @@ def probe_killed(chaos: Chaos) -> None:
         outage_then_heal(chaos)
         point = PROBE_POINTS[cycle % len(PROBE_POINTS)]  # both points, whatever the seed
         cut = chaos.rng.choice(list(Signal))  # the signal whose recovery is cut short
-        switch = KillSwitch(point, at=1, signal=cut)
+        # The kill lands on the recovery: after the last of the probe_successes probes in
+        # a row it needs, or before the one drain start it makes.
+        needed = runtime.settings.failover.probe_successes
+        switch = KillSwitch(point, at=needed if point.startswith("export") else 1, signal=cut)
         levels = tuple(killing_level(level, switch, "export") for level in runtime.levels)
         prober = runtime.prober(_starter(switch), levels=levels)
         try:
-            prober.probe_once()
+            for _ in range(needed):
+                prober.probe_once()
         except Killed:
             kills[point] += 1
             # Cut before the write: it never happened; after it: only the drain's start is lost.

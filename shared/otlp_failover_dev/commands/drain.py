@@ -76,7 +76,8 @@ def _drain(args: argparse.Namespace) -> int:
         print("otlp-failover drain: this chain has no S3 backup level", file=sys.stderr)
         return 1
     signals = [Signal(s) for s in args.signal or [s.value for s in Signal]]
-    total = sum(backup.backlog(s).objects for s in signals)
+    # The progress bar's total: counted in full (someone is watching, not an API limit).
+    total = sum(backup.backlog(s, max_objects=sys.maxsize, max_seconds=60).objects for s in signals)
     bar = ProgressBar(total, "draining")
     finished: dict[Signal, int] = {}
 

@@ -72,7 +72,8 @@ def render(document: dict[str, Any]) -> str:
                 signal,
                 "?" if level is None else f"{level} ({state.get('level_name', '')})",
                 str(state.get("failures", "?")),
-                f"{backlog.get('objects', '?')} objects",
+                ("at least " if backlog.get("truncated") else "")
+                + f"{backlog.get('objects', '?')} objects",
                 "-" if age is None else format_duration(round(age)) if age >= 1 else "<1s",
             )
         )

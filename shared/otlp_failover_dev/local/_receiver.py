@@ -11,6 +11,7 @@ import logging
 import socket
 import struct
 import sys
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
@@ -80,9 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._command()
         self.backend.note_request()
         body = self._misbehave(self.backend.active_mode)
-        if body is not None:
+        if body is not None and self._authorized():
             self._accept(path, body)
         return None
+
+    def _authorized(self) -> bool:
+        """The demanded credentials are there; otherwise a 401 has answered."""
+        if self.backend.credentials_ok({k.lower(): v for k, v in self.headers.items()}):
+            return True
+        self.backend.note_unauthorized()
+        self._error(401, "missing or wrong credentials")
+        return False
 
     def _misbehave(self, mode: Mode) -> bytes | None:
         """The body when the request is to be served; None once ``mode`` has answered it."""
@@ -94,17 +103,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._abort()
             return None
         body = self._body()
-        if body is None:
-            return None
-        if mode.name == "slow" and self.backend.stopping.wait(mode.wait):
-            self._abort()
-            return None
-        if mode.name in ("status", "throttle"):
-            status = mode.status if mode.name == "status" else 429
-            retry_after = str(mode.retry_after) if mode.name == "throttle" else None
-            self._error(status, f"backend told to {mode.name} ({status})", retry_after)
+        if body is None or self._answered_instead(mode):
             return None
         return body
+
+    def _answered_instead(self, mode: Mode) -> bool:
+        """Modes that answer (or never finish answering) a request that was read whole."""
+        if mode.name == "slow" and self.backend.stopping.wait(mode.wait):
+            self._abort()
+            return True
+        if mode.name == "drip":
+            self._drip(mode)
+            return True
+        if mode.name in ("status", "throttle", "garbage"):
+            status = {"status": mode.status, "throttle": 429}.get(mode.name, 503)
+            retry_after = {"throttle": str(mode.retry_after), "garbage": mode.retry_after_text}
+            message = f"backend told to {mode.name} ({status})"
+            self._error(status, message, retry_after.get(mode.name))
+            return True
+        return False
+
+    def _drip(self, mode: Mode) -> None:
+        """A status line, then a header that never ends, one byte per ``period``."""
+        self.close_connection = True
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            self.wfile.flush()
+            ends = time.monotonic() + mode.wait
+            while time.monotonic() < ends and not self.backend.stopping.wait(mode.period):
+                self.wfile.write(b"z")
+                self.wfile.flush()
+        except OSError:
+            return  # the client gave up: what a deadline is for
 
     def _accept(self, path: str, body: bytes) -> None:
         signal = Signal.from_path(path)
@@ -154,6 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
             raw = json.loads(self._body() or b"{}")
             if raw.pop("clear", False):
                 self.backend.clear()
+            if "require_headers" in raw:
+                self.backend.require_headers(raw.pop("require_headers") or {})
             if "mode" in raw:
                 self.backend.set_mode(raw.pop("mode"), **raw)
         except (ValueError, TypeError, AttributeError) as exc:

@@ -81,6 +81,7 @@ class Template:
     resources: Mapping[str, Any] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)  # parameter defaults, pseudo params
     conditions: Mapping[str, Any] = field(default_factory=dict)  # the template's Conditions
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # its Parameters, as written
 
     @classmethod
     def parse(cls, text: str, region: str = REGION) -> Template:
@@ -95,7 +96,12 @@ class Template:
         for name, spec in (raw.get("Parameters") or {}).items():
             if isinstance(spec, dict) and "Default" in spec:
                 names[name] = str(spec["Default"])
-        return cls(raw.get("Resources") or {}, names, raw.get("Conditions") or {})
+        return cls(
+            raw.get("Resources") or {},
+            names,
+            raw.get("Conditions") or {},
+            raw.get("Parameters") or {},
+        )
 
     @classmethod
     def builtin(cls, region: str = REGION) -> Template:

@@ -12,22 +12,36 @@ with ``set_mode(name, **options)`` or ``POST /control {"mode": name, ...options}
     throttle  429 with ``Retry-After: retry_after``
     hang      no answer until ``delay`` (1 h) passes or the backend stops: client timeouts
     slow      waits ``delay`` (1 s), then answers 200
+    drip      sends its status line, then one header byte every ``period`` seconds, for
+              ``delay`` (1 h) or until the client gives up: per-read timeouts never fire
+    garbage   503 with ``Retry-After: retry_after_text`` (by default "\u00b2", a latin-1
+              byte that passes str.isdigit)
     flap      alternates ``fail`` (another mode) and healthy every ``period`` seconds
 
-``GET /control`` returns the counters. The control endpoint also has a port of its own
-(``control_url``), so a separate process can heal a backend that refuses connections.
+Apart from the mode, the backend can demand credentials, as a SaaS backend does:
+``require_headers({"Authorization": ["Bearer old", "Bearer new"]})`` or
+``POST /control {"require_headers": {...}}`` (a value or a list of accepted values per
+header; ``{}`` demands nothing). An export the mode lets through is answered 401 without
+them; a rotation is rehearsed by changing what the backend accepts.
+
+``GET /control`` returns the counters (and the names of the demanded headers, never their
+values). The control endpoint also has a port of its own (``control_url``), so a separate
+process can heal a backend that refuses connections.
 """
 
 from __future__ import annotations
 
 import argparse
+import hmac
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Self
 
 from otlp_failover.settings.environment import DEFAULT_MAX_DECOMPRESSED_BYTES
 from otlp_failover.signals import Signal
+from otlp_failover_dev.commands import arguments
 from otlp_failover_dev.local import wait_for_termination
 from otlp_failover_dev.local._receiver import ReceivedExport, ReceiverServer
 
@@ -35,7 +49,18 @@ __all__ = ["MODES", "Mode", "OtlpBackend", "ReceivedExport", "main"]
 
 log = logging.getLogger(__name__)
 
-MODES = ("healthy", "refuse", "reset", "status", "throttle", "hang", "slow", "flap")
+MODES = (
+    "healthy",
+    "refuse",
+    "reset",
+    "status",
+    "throttle",
+    "hang",
+    "slow",
+    "drip",
+    "garbage",
+    "flap",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,7 @@ class Mode:
     partial_rejected: int = 0  # healthy answers report this many items rejected (partial success)
     partial_message: str = ""
     reject_containing: str = ""  # healthy answers 400 to an export whose payload holds this text
+    retry_after_text: str = "\u00b2"  # what garbage sends as Retry-After
 
     def __post_init__(self) -> None:
         # Values may come from JSON (POST /control): normalise them once, here.
@@ -75,7 +101,7 @@ class Mode:
         """Seconds ``slow`` delays and ``hang`` holds a request."""
         if self.delay is not None:
             return self.delay
-        return 3600.0 if self.name == "hang" else 1.0
+        return 3600.0 if self.name in ("hang", "drip") else 1.0
 
 
 class OtlpBackend:
@@ -101,6 +127,7 @@ class OtlpBackend:
         self._mode_lock = threading.Lock()  # one mode change at a time
         self._listener_lock = threading.Lock()  # the flap thread opens and closes it too
         self._records = threading.Condition()
+        self._required: dict[str, tuple[str, ...]] = {}  # header name (lower case) -> accepted
         self.clear()
 
     @property
@@ -166,9 +193,27 @@ class OtlpBackend:
                 self._apply(new)
         return new
 
+    def require_headers(self, required: Mapping[str, str | Sequence[str]]) -> None:
+        """Answer 401 unless each header has one of its accepted values; ``{}``: no demand."""
+        demanded: dict[str, tuple[str, ...]] = {}
+        for name, accepted in required.items():
+            values = (accepted,) if isinstance(accepted, str) else tuple(accepted)
+            if not name or not values or not all(isinstance(v, str) and v for v in values):
+                raise ValueError(f"require_headers: {name!r} needs a value or a list of values")
+            demanded[name.lower()] = values
+        self._required = demanded
+
+    def credentials_ok(self, headers: Mapping[str, str]) -> bool:
+        """``headers`` with lower-case names."""
+        return all(
+            any(hmac.compare_digest(headers.get(name, ""), value) for value in accepted)
+            for name, accepted in self._required.items()
+        )
+
     def clear(self) -> None:
         with self._records:
             self.requests_seen = 0
+            self.unauthorized = 0
             self._exports: list[ReceivedExport] = []
 
     @property
@@ -194,6 +239,8 @@ class OtlpBackend:
             "mode": asdict(self._mode),
             "active": self._active.name,
             "requests": self.requests_seen,
+            "unauthorized": self.unauthorized,
+            "required_headers": sorted(self._required),  # names only: values are credentials
             "accepted": len(exports),
             "exports": {s.value: sum(e.signal == s for e in exports) for s in Signal},
             "items": {s.value: sum(e.items for e in exports if e.signal == s) for s in Signal},
@@ -236,6 +283,10 @@ class OtlpBackend:
         with self._records:
             self.requests_seen += 1
 
+    def note_unauthorized(self) -> None:
+        with self._records:
+            self.unauthorized += 1
+
     def note_export(self, export: ReceivedExport) -> None:
         with self._records:
             self._exports.append(export)
@@ -250,9 +301,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4319, help="OTLP port (default 4319)")
     parser.add_argument("--control-port", type=int, default=4320, help="control port (4320)")
+    parser.add_argument(
+        "--require-header",
+        type=arguments.header,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="answer 401 to exports without this header (repeatable)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with OtlpBackend(args.host, args.port, args.control_port) as backend:
+        backend.require_headers(dict(args.require_header))
         log.info("OTLP/HTTP backend on %s, control on %s", backend.url, backend.control_url)
         wait_for_termination()
     return 0

@@ -55,6 +55,10 @@ class LocalStackConfig:
     host: str = "127.0.0.1"
     primary: str | None = None  # None: start the demo primary
     secondary: str | None = None
+    # Each backend's own headers, kept in a secret of the emulator as a deployment keeps
+    # them; the demo primary, when it runs, demands the primary's.
+    primary_headers: Mapping[str, str] = field(default_factory=dict)
+    secondary_headers: Mapping[str, str] = field(default_factory=dict)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     max_retries: int = chain.DEFAULT_MAX_RETRIES
     retry_interval: float = chain.DEFAULT_RETRY_INTERVAL
@@ -65,6 +69,8 @@ class LocalStackConfig:
     table_name: str = "otlp-failover-state"
     bucket_name: str = "otlp-failover-backup"
     token_secret_name: str = "otlp-failover/ingest-token"  # noqa: S105 - a name, not a value
+    primary_headers_secret_name: str = "otlp-failover/primary-headers"  # noqa: S105 - a name
+    secondary_headers_secret_name: str = "otlp-failover/secondary-headers"  # noqa: S105
     service_name: str = "otlp-failover"
     metrics_namespace: str = settings.DEFAULT_METRICS_NAMESPACE
     drain_interval: float = 10.0  # the drain's schedule; the probe also starts it on recovery
@@ -180,6 +186,7 @@ class LocalStack:
         self.primary: OtlpBackend | None = None  # the demo primary, when it runs
         self.api: HttpApiEmulator | None = None
         self.token_secret_arn = ""
+        self.headers_secret_arns: dict[str, str] = {}  # "primary", "secondary" -> the ARN
         self.operations: LocalOperations | None = None
         self._ingest_module: ModuleType | None = None
         self._published: LocalTarget | None = None
@@ -216,8 +223,15 @@ class LocalStack:
         self.token_secret_arn = self.aws.create_token_secret(
             config.token_secret_name, [config.token]
         )
+        for backend, headers, name in (
+            ("primary", config.primary_headers, config.primary_headers_secret_name),
+            ("secondary", config.secondary_headers, config.secondary_headers_secret_name),
+        ):
+            if headers:
+                self.headers_secret_arns[backend] = self.aws.create_headers_secret(name, headers)
         if config.primary is None:
             self.primary = OtlpBackend(config.host).start()
+            self.primary.require_headers(config.primary_headers)
         self._env.set(self.handler_environment())
         if self._handler_factory is not None:
             handler = self._handler_factory()
@@ -266,6 +280,9 @@ class LocalStack:
             settings.BACKUP_BUCKET: config.bucket_name,
             settings.PRIMARY_ENDPOINT: self.primary_url,
             settings.SECONDARY_ENDPOINT: config.secondary,
+            # None unless a flag gave headers: one left in the shell would not be this stack's.
+            settings.PRIMARY_HEADERS_SECRET: self.headers_secret_arns.get("primary"),
+            settings.SECONDARY_HEADERS_SECRET: self.headers_secret_arns.get("secondary"),
             settings.MAX_RETRIES: str(config.max_retries),
             settings.RETRY_INTERVAL: f"{config.retry_interval}s",
             settings.RETRY_GAP: f"{config.retry_gap}s",
@@ -276,8 +293,6 @@ class LocalStack:
             POWERTOOLS_SERVICE_NAME: config.service_name,
             # Left from the user's shell they would change the chain behind the flags' back.
             settings.FAILOVER_CONFIG: None,
-            settings.PRIMARY_HEADERS_SECRET: None,
-            settings.SECONDARY_HEADERS_SECRET: None,
             **config.extra_environment,
         }
 

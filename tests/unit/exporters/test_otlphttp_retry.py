@@ -16,6 +16,7 @@ from urllib3.connection import HTTPConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ProtocolError
 
 from otlp_failover.codec import ExportBody, MediaType, status_body
+from otlp_failover.exporters.headers import HeaderSource
 from otlp_failover.exporters.otlphttp import MAX_RESPONSE_BYTES, USER_AGENT, OtlpHttpExporter
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.settings.chain import OtlpHttpConfig, RetryConfig
@@ -84,7 +85,11 @@ class FakePool:
 
 
 def exporter(
-    *replies: Reply, latency: float = 0.0, budget: float = 2.0, enabled: bool = True
+    *replies: Reply,
+    latency: float = 0.0,
+    budget: float = 2.0,
+    enabled: bool = True,
+    headers: HeaderSource | None = None,
 ) -> tuple[OtlpHttpExporter, FakePool, ManualClock]:
     clock = ManualClock()
     pool = FakePool(clock, list(replies), latency)
@@ -93,9 +98,12 @@ def exporter(
         endpoint="https://otlp.example.com/",
         retry=RetryConfig(enabled=enabled, max_elapsed_time=budget),
     )
-    headers = {"Authorization": "Bearer t0ken"}
     client = OtlpHttpExporter(
-        config, cast(urllib3.PoolManager, pool), headers, clock=clock, sleep=clock.sleep
+        config,
+        cast(urllib3.PoolManager, pool),
+        headers or {"Authorization": "Bearer t0ken"},
+        clock=clock,
+        sleep=clock.sleep,
     )
     return client, pool, clock
 
@@ -144,6 +152,15 @@ def test_retry_after_seconds_is_the_wait_before_the_next_attempt() -> None:
     assert send(client).accepted
     assert clock.sleeps == [1.0]
     assert [request["at"] for request in pool.requests] == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("value", ["0", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_a_retry_after_of_now_is_no_way_round_the_backoff(value: str) -> None:
+    client, pool, clock = exporter(FakeResponse(503, headers={"Retry-After": value}))
+    result = send(client)
+    assert result.outcome is Outcome.FAILED
+    assert all(wait >= 0.1 for wait in clock.sleeps)  # at least half the first backoff
+    assert len(pool.requests) <= 10  # not one request per millisecond of the 2 s budget
 
 
 def test_a_retry_after_beyond_the_budget_ends_the_retries_at_once() -> None:

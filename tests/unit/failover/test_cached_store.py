@@ -69,7 +69,7 @@ def test_read_raises_the_store_error_and_pauses_writes() -> None:
     with pytest.raises(StateStoreError):
         cache.read(TRACES)
     store.failing = False
-    assert cache.count_failure(TRACES, 0) == SignalState()
+    assert cache.count_failure(TRACES, 0, 0.0) == SignalState()
     assert store.writes() == []
 
 
@@ -79,21 +79,21 @@ def test_writes_are_skipped_for_one_ttl_after_a_failed_write() -> None:
     cache.current(TRACES)
     store.failing = True
     with pytest.raises(StateStoreError):
-        cache.count_failure(TRACES, 0)
+        cache.count_failure(TRACES, 0, 0.0)
     store.failing = False
-    assert cache.count_failure(TRACES, 0) == SignalState(0, 1)
-    assert cache.reset_failures(TRACES, 0) == SignalState(0, 1)
-    assert cache.move(TRACES, 0, 1) == (SignalState(0, 1), False)
-    assert store.writes() == [("count_failure", TRACES, (0,))]  # only the one that failed
+    assert cache.count_failure(TRACES, 0, 0.0) == SignalState(0, 1)
+    assert cache.reset_failures(TRACES, 0, 0.0) == SignalState(0, 1)
+    assert cache.move(TRACES, 0, 1, 0.0) == (SignalState(0, 1), False)
+    assert store.writes() == [("count_failure", TRACES, (0, 0.0))]  # only the one that failed
     clock.advance(TTL)
-    assert cache.count_failure(TRACES, 0) == SignalState(0, 2)
+    assert cache.count_failure(TRACES, 0, 0.0) == SignalState(0, 2)
 
 
 def test_what_a_write_answers_becomes_the_cached_state() -> None:
     store = MemoryStateStore()
     cache, _ = cached(store)
     cache.current(TRACES)
-    state, moved = cache.move(TRACES, 0, 1)
+    state, moved = cache.move(TRACES, 0, 1, 0.0)
     assert moved and cache.current(TRACES) == state and state.level == 1
     assert reads(store) == 1
 
@@ -103,5 +103,5 @@ def test_a_refused_write_teaches_the_cache_the_level_another_instance_set() -> N
     cache, _ = cached(store)
     cache.current(TRACES)
     store.states[TRACES] = SignalState(2)
-    assert cache.count_failure(TRACES, 0).level == 2
+    assert cache.count_failure(TRACES, 0, 0.0).level == 2
     assert cache.current(TRACES).level == 2 and store.states[TRACES] == SignalState(2)

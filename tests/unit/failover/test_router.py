@@ -147,7 +147,7 @@ def test_failures_of_levels_below_the_current_one_count_for_nothing() -> None:
     for _ in range(2):
         assert gateway.route() is Verdict.ACCEPTED
     assert store.states[TRACES] == SignalState(0, 2)
-    assert store.writes() == [("count_failure", TRACES, (0,))] * 2
+    assert store.writes() == [("count_failure", TRACES, (0, 0.0))] * 2
 
 
 def test_level_0_to_1_after_3_consecutive_failures_and_the_next_export_starts_at_1() -> None:
@@ -170,7 +170,7 @@ def test_level_0_stays_when_a_success_resets_the_count_between_failures() -> Non
     for _ in range(5):
         gateway.route()
     assert store.states[TRACES] == SignalState(0, 2)
-    assert ("reset_failures", TRACES, (0,)) in store.writes()
+    assert ("reset_failures", TRACES, (0, 0.0)) in store.writes()
 
 
 def test_level_0_to_1_once_when_another_instance_moves_first() -> None:
@@ -182,7 +182,7 @@ def test_level_0_to_1_once_when_another_instance_moves_first() -> None:
     assert first.route() is Verdict.ACCEPTED
     assert store.states[TRACES] == SignalState(1, 0, changed_at=store.states[TRACES].changed_at)
     moves = [args for op, _, args in store.calls if op == "move"]
-    assert moves == [(0, 1), (0, 1)]  # both tried; the condition let one through
+    assert moves == [(0, 1, 0.0), (0, 1, 0.0)]  # both tried; the condition let one through
     assert first.metrics.total(FAILOVERS) + second.metrics.total(FAILOVERS) == 1
     assert second.metrics.total(FAILOVERS) == 1
 
@@ -228,5 +228,5 @@ def test_a_state_store_error_pauses_reads_and_writes_for_one_ttl() -> None:
     assert store.calls == [("read", TRACES, ())]  # no count, no second read, during the pause
     clock.advance(0.1)
     gateway.route()
-    assert store.calls[1:] == [("read", TRACES, ()), ("count_failure", TRACES, (0,))]
+    assert store.calls[1:] == [("read", TRACES, ()), ("count_failure", TRACES, (0, 0.0))]
     assert store.states[TRACES] == SignalState(0, 1)
