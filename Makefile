@@ -83,5 +83,5 @@ build: tools  ## sam build without Docker (makefile build method, arm64 wheels)
 clean:
 	rm -rf .aws-sam build $(VENV) $(TOOLS) $(CHECKOV)
 
-fuzz: install  ## fuzz the ingest handler (FUZZ_EXAMPLES=20000 by default here; CI runs a short pass)
+fuzz: install  ## fuzz the ingest handler and the exporter against hostile backends (FUZZ_EXAMPLES=20000 by default here; CI runs a short pass)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(PYTEST) tests/fuzz -q

@@ -13,10 +13,12 @@ from typing import Self
 
 from otlp_failover_dev.chaos.proxy import Fault, FaultProxy
 
-# boto3's service-specific endpoints: they win over AWS_ENDPOINT_URL, so only S3 and
-# DynamoDB go through the proxies while Secrets Manager talks to moto directly.
+# boto3's service-specific endpoints: they win over AWS_ENDPOINT_URL, so the handlers'
+# S3, DynamoDB and Secrets Manager calls go through the proxies (the stack's own set-up
+# talks to moto directly).
 S3_ENDPOINT = "AWS_ENDPOINT_URL_S3"
 DYNAMODB_ENDPOINT = "AWS_ENDPOINT_URL_DYNAMODB"
+SECRETS_MANAGER_ENDPOINT = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
 
 S3_WRITES = frozenset({"PUT"})  # PutObject; reads and listings still work
 _DYNAMODB_JSON = (("Content-Type", "application/x-amz-json-1.0"),)
@@ -61,28 +63,39 @@ def _dynamodb_error(status: int, code: str, message: str) -> Fault:
 
 
 class AwsProxies:
-    """A fault proxy for S3 and one for DynamoDB; ``connect`` points both at moto."""
+    """A fault proxy for each of S3, DynamoDB and Secrets Manager; ``connect`` points them
+    at moto."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.s3 = FaultProxy("s3", host)
         self.dynamodb = FaultProxy("dynamodb", host, serialize=True)
+        self.secretsmanager = FaultProxy("secretsmanager", host)
+
+    @property
+    def all(self) -> tuple[FaultProxy, ...]:
+        return (self.s3, self.dynamodb, self.secretsmanager)
 
     def start(self) -> Self:
-        self.s3.start()
-        self.dynamodb.start()
+        for proxy in self.all:
+            proxy.start()
         return self
 
     def environment(self) -> dict[str, str]:
         """What the handlers' boto3 needs to go through the proxies."""
-        return {S3_ENDPOINT: self.s3.url, DYNAMODB_ENDPOINT: self.dynamodb.url}
+        return {
+            S3_ENDPOINT: self.s3.url,
+            DYNAMODB_ENDPOINT: self.dynamodb.url,
+            SECRETS_MANAGER_ENDPOINT: self.secretsmanager.url,
+        }
 
     def connect(self, endpoint_url: str) -> None:
-        self.s3.upstream = self.dynamodb.upstream = endpoint_url
+        for proxy in self.all:
+            proxy.upstream = endpoint_url
 
     def heal(self) -> None:
-        self.s3.heal()
-        self.dynamodb.heal()
+        for proxy in self.all:
+            proxy.heal()
 
     def stop(self) -> None:
-        self.s3.stop()
-        self.dynamodb.stop()
+        for proxy in self.all:
+            proxy.stop()

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Self, TypeVar
 
 from otlp_failover.runtime import Runtime
@@ -55,6 +55,7 @@ class Chaos:
         clients: int | None = None,
         run_id: str | None = None,
         seed: int = 0,
+        primary_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.scenario = scenario
         self.scale = scale
@@ -70,6 +71,7 @@ class Chaos:
         self.secondary: OtlpBackend | None = None
         self._with_secondary = secondary
         self._operations = operations
+        self._primary_headers = dict(primary_headers or {})
         self._stack: LocalStack | None = None
         self._ops: LocalOperations | None = None
         self._watch: LevelWatch | None = None
@@ -123,6 +125,8 @@ class Chaos:
             retry_gap=0.2,
             drain_interval=1.0,
             operations=self._operations,
+            primary_headers=self._primary_headers,
+            primary_headers_secret_name=f"chaos/{name}/primary-headers",
             extra_environment={**self.proxies.environment(), **GATEWAY_ENVIRONMENT},
         )
         self._stack = LocalStack(config, handler_factory=lambda: self.instances).start()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from otlp_failover_dev.chaos.harness import Chaos
 
@@ -16,6 +16,8 @@ class Scenario:
     secondary: bool = False  # a three-level chain: primary -> secondary -> S3
     operations: bool = True  # the probe and the drain on their schedules
     race: bool = False  # many more clients (Scale.race_clients)
+    # The primary demands these headers, kept in a secret as a deployment keeps them.
+    primary_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def outage(

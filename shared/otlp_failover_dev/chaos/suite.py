@@ -8,7 +8,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from otlp_failover_dev.chaos import aws_scenarios, backend_scenarios, kill_scenarios
+from otlp_failover_dev.chaos import (
+    aws_scenarios,
+    backend_scenarios,
+    hostile_scenarios,
+    kill_scenarios,
+)
 from otlp_failover_dev.chaos.harness import Chaos
 from otlp_failover_dev.chaos.scale import Scale
 from otlp_failover_dev.chaos.scenario import Scenario
@@ -16,6 +21,7 @@ from otlp_failover_dev.chaos.tally import Row, Table
 
 SCENARIOS: tuple[Scenario, ...] = (
     *backend_scenarios.SCENARIOS,
+    *hostile_scenarios.SCENARIOS,
     *aws_scenarios.SCENARIOS,
     *kill_scenarios.SCENARIOS,
 )
@@ -33,6 +39,7 @@ def run_scenario(scenario: Scenario, scale: Scale, seed: int = 0, run_id: str = 
         clients=scale.race_clients if scenario.race else scale.clients,
         run_id=run_id or uuid.uuid4().hex[:6],
         seed=seed,
+        primary_headers=scenario.primary_headers,
     )
     with chaos:
         try:
