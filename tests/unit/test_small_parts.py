@@ -158,3 +158,41 @@ def test_the_first_request_after_a_slow_cold_start_gets_what_is_left_of_api_gate
     assert cold == now + API_GATEWAY_TIMEOUT - 20 - DEADLINE_MARGIN
     # The function's own timeout, when shorter, wins.
     assert export_deadline(now, remaining=3.0, init_started=None) == now + 3.0 - DEADLINE_MARGIN
+
+
+def test_a_first_request_that_fails_to_parse_still_uses_up_the_cold_start_allowance() -> None:
+    import base64
+    import time
+
+    from otlp_failover.gateway.ingest import BodyLimits, IngestGateway
+    from otlp_failover.metrics import NoMetrics
+
+    deadlines: list[float] = []
+
+    class Router:
+        def route(self, body: object, deadline: float) -> object:
+            deadlines.append(deadline)
+            raise RuntimeError("stop here")  # answered 500: only the deadline matters
+
+    class Allow:
+        def check(self, request: object) -> None:
+            pass
+
+    gateway = IngestGateway(
+        Router(),  # type: ignore[arg-type]
+        Allow(),
+        None,  # type: ignore[arg-type]
+        BodyLimits(1024, 4096),
+        NoMetrics(),
+        init_started=time.monotonic() - 60,  # a cold start longer than API Gateway waits
+    )
+    http = {"method": "POST", "path": "/v1/traces"}
+    event = {"rawPath": "/v1/traces", "requestContext": {"http": http}, "isBase64Encoded": True}
+    headers = {"content-type": "application/x-protobuf"}
+    assert (
+        gateway.handle({**event, "body": "not base64!", "headers": headers}, None)["statusCode"]
+        == 400
+    )
+    gateway.handle({**event, "body": base64.b64encode(b"").decode(), "headers": headers}, None)
+    (deadline,) = deadlines
+    assert deadline > time.monotonic() + 20  # a fresh 29 s, not one spent by the cold start

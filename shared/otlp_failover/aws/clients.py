@@ -21,9 +21,12 @@ AWS_CONFIG = Config(
     retries={"max_attempts": 2, "mode": "standard"},
     max_pool_connections=16,
 )
-# Shorter still for Secrets Manager: a header secret is read inside an export's deadline,
-# and its cache serves the last good value (or fails the level fast) when a read fails.
-SECRETS_CONFIG = AWS_CONFIG.merge(Config(connect_timeout=1, read_timeout=2))
+# Shorter still for Secrets Manager, and one attempt: a header secret is read inside an
+# export's deadline (at most 3 s here), and its cache serves the last good value (or fails
+# the level fast) when a read fails.
+SECRETS_CONFIG = AWS_CONFIG.merge(
+    Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1, "mode": "standard"})
+)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ the ingest's cold start on the development machine.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -103,6 +104,11 @@ class SecretHeaders:
             return False  # nothing better to offer: the refusal stands
 
 
+# What an HTTP header may not hold: a value with a line break would make http.client raise
+# an error that quotes it, and a stray newline is common in values pasted with echo.
+_BAD_HEADER_TEXT = re.compile(r"[\r\n\x00]")
+
+
 def parse_headers(text: str, secret_id: str) -> dict[str, str]:
     value = _json(text, secret_id)
     if not isinstance(value, dict) or not all(
@@ -111,6 +117,13 @@ def parse_headers(text: str, secret_id: str) -> dict[str, str]:
         raise SecretError(
             f"secret {short_name(secret_id)} must be a JSON object of header names to strings"
         )
+    for name, header in value.items():
+        if not name.strip() or _BAD_HEADER_TEXT.search(name) or _BAD_HEADER_TEXT.search(header):
+            # Names the header, never its value.
+            raise SecretError(
+                f"secret {short_name(secret_id)}: header {name.strip()[:64]!r} holds a line "
+                "break or NUL (or has no name); remove it"
+            )
     return value
 
 
@@ -120,10 +133,12 @@ def parse_tokens(text: str, secret_id: str) -> tuple[str, ...]:
     except orjson.JSONDecodeError:
         value = text
     if isinstance(value, dict):
-        found = [value.get("token"), *(value.get("tokens") or [])]
+        listed = value.get("tokens")
+        # A list of strings only: a string here would count each of its characters.
+        found = [value.get("token"), *(listed if isinstance(listed, list) else [])]
     else:
-        found = [value]
-    tokens = tuple(t for t in found if isinstance(t, str) and t)
+        found = [text if isinstance(value, int | float) else value]  # a bare number is text
+    tokens = tuple(t.strip() for t in found if isinstance(t, str) and t.strip())
     if not tokens:
         raise SecretError(f"secret {short_name(secret_id)} holds no ingest token")
     return tokens

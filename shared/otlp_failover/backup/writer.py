@@ -8,6 +8,7 @@ The line format is the collector file exporter's, so each line replays with curl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,8 @@ from otlp_failover.backup.ports import ObjectStore
 from otlp_failover.codec import ExportBody, check_ids, encode_json
 from otlp_failover.errors import BackupError, BadRequestError
 from otlp_failover.failover.outcomes import ExportResult, Outcome
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/x-ndjson"
 # Writes in flight at once per instance; Lambda serves one request at a time, the local
@@ -47,6 +50,15 @@ class BackupWriter:
         self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="backup-write")
 
     def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
+        try:
+            return self._write(body, deadline)
+        except Exception as exc:  # the Exporter contract: a failure is a result, never raised
+            log.exception("backup write failed unexpectedly")
+            return ExportResult(
+                Outcome.FAILED, self.name, reason=f"unexpected error ({type(exc).__name__})"
+            )
+
+    def _write(self, body: ExportBody, deadline: float) -> ExportResult:
         try:
             # A backend refuses ids of the wrong length (400); the backup refuses them too,
             # rather than keep a line that could never be replayed. Checked here, not on the

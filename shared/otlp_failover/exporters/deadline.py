@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import heapq
 import itertools
+import logging
 import socket
 import threading
 import time
@@ -24,6 +25,8 @@ from typing import Any
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+log = logging.getLogger(__name__)
 
 
 class Guard:
@@ -46,13 +49,14 @@ class Guard:
             _cut(sock)
 
     def fire(self) -> None:
+        # Cut under the lock: finish() then waits for a cut in progress, so a connection
+        # going back to the pool is either whole or known to be cut.
         with self._lock:
             if self.done:
                 return
             self.fired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _cut(sock)
+            for sock in self._sockets:
+                _cut(sock)
 
     def finish(self) -> bool:
         """End the watch; True when the deadline had cut the call first. After this the
@@ -101,7 +105,10 @@ class Watchdog:
                     else:
                         self._wake.wait(self._heap[0][0] - time.monotonic())
                 _, _, guard = heapq.heappop(self._heap)
-            guard.fire()
+            try:
+                guard.fire()
+            except Exception:
+                log.exception("cutting a call at its deadline failed")
 
 
 WATCHDOG = Watchdog()
@@ -124,25 +131,33 @@ class _Watched:
     """Registers the connection's sockets with the guard of the call using it."""
 
     sock: socket.socket | None
+    _guard: Guard | None = None
+
+    def leave_guard(self) -> bool:
+        """End the watch of the call that used this connection, as it goes back to the
+        pool (urllib3 does that inside the read that finishes the body, before the call
+        ends); False when its deadline cut it, and the connection must not be reused."""
+        guard, self._guard = self._guard, None
+        return guard is None or not guard.finish()
 
     def _new_conn(self) -> socket.socket:
         sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        _register(sock)  # the raw socket: a TLS handshake that hangs is cut too
+        self._register(sock)  # the raw socket: a TLS handshake that hangs is cut too
         return sock
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
-        _register(self.sock)
+        self._register(self.sock)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        _register(self.sock)  # a pooled connection: this call's guard, not the last one's
+        self._register(self.sock)  # a pooled connection: this call's guard, not the last's
         super().request(*args, **kwargs)  # type: ignore[misc]
 
-
-def _register(sock: socket.socket | None) -> None:
-    guard = _current.get()
-    if guard is not None:
-        guard.watch(sock)
+    def _register(self, sock: socket.socket | None) -> None:
+        guard = _current.get()
+        if guard is not None:
+            self._guard = guard
+            guard.watch(sock)
 
 
 class WatchedHTTPConnection(_Watched, HTTPConnection):
@@ -153,11 +168,19 @@ class WatchedHTTPSConnection(_Watched, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
+class _Pooling:
+    def _put_conn(self, conn: Any) -> None:
+        cut = isinstance(conn, _Watched) and not conn.leave_guard()
+        if cut and isinstance(conn, HTTPConnection):
+            conn.close()  # cut at its deadline: the next call connects afresh
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_Pooling, HTTPConnectionPool):
     ConnectionCls = WatchedHTTPConnection
 
 
-class _HTTPSPool(HTTPSConnectionPool):
+class _HTTPSPool(_Pooling, HTTPSConnectionPool):
     ConnectionCls = WatchedHTTPSConnection
 
 

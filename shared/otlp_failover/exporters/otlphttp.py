@@ -1,6 +1,6 @@
 """OTLP/HTTP exporter: forwards the client's original bytes over a pooled keep-alive connection.
 
-Retries inside the level follow the OTLP/HTTP spec (429, 502, 503, 504 and connection
+Retries inside the level follow the OTLP/HTTP spec (408, 429, 502, 503, 504 and connection
 errors are retryable; Retry-After is honoured) within a budget that ends before the
 request's deadline, so a slow primary still leaves time for the next level. Each attempt
 ends by an absolute deadline (``deadline.py``), however slowly the backend answers.
@@ -105,7 +105,7 @@ class OtlpHttpExporter:
                 return result
             # Retry-After is a floor, never a way round the backoff: "0" or a past date must
             # not turn one export into a thousand requests.
-            wait = max(result.retry_after or 0.0, _jitter(interval))
+            wait = max(result.retry_after or 0.0, _jitter(interval), _MIN_ATTEMPT_SECONDS)
             if self._clock() + wait + _MIN_ATTEMPT_SECONDS >= budget_end:
                 return result
             self._sleep(wait)
@@ -136,7 +136,8 @@ class OtlpHttpExporter:
                 )
         except Exception as exc:
             # Whatever a backend sends must not raise out of an exporter: a failed attempt.
-            log.warning("unexpected error from %s: %r", self.name, exc)
+            # The type only: an error's text may quote what was sent, headers included.
+            log.warning("unexpected error from %s: %s", self.name, type(exc).__name__)
             return self._failed(f"unexpected error ({type(exc).__name__})", attempt), True
 
     def _exchange(

@@ -79,11 +79,12 @@ class IngestGateway:
 
     def _handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         media_type = MediaType.JSON
+        # Taken first, whatever becomes of this request: only the first one waited for init.
+        init_started, self._init_started = self._init_started, None
+        deadline = export_deadline(time.monotonic(), _remaining(context), init_started)
         try:
             request = HttpRequest.from_event(event, self.limits.max_body_bytes)
             media_type = request.reply_media_type()
-            init_started, self._init_started = self._init_started, None
-            deadline = export_deadline(time.monotonic(), _remaining(context), init_started)
             return self._dispatch(request, deadline)
         except RequestError as exc:
             headers = {"www-authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else {}

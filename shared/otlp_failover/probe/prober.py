@@ -183,7 +183,9 @@ class Prober:
         self, signal: Signal, state: SignalState, deadline: float | None
     ) -> Recovery | None:
         self._levels[signal] = state.level
-        for level in self.levels[: state.level]:
+        # Never the last level (the backup): a stored level past a shortened chain's end
+        # would otherwise have the probe write its request into the backup.
+        for level in self.levels[: min(state.level, len(self.levels) - 1)]:
             if level.index > 0 and not self._pause(self.config.retry_gap, deadline):
                 break
             timeout = (

@@ -163,3 +163,38 @@ def test_a_header_source_refresh_never_raises_when_secrets_manager_fails() -> No
     source = headers.header_source(ARN)
     secrets.failing = "AccessDeniedException"
     assert source.refresh({}) is False
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['{"x-api-key": "s3cr3t\\n"}', '{"x-api-key": "s3\\r\\ncr3t"}', '{"x-api-key": "a\\u0000b"}'],
+)
+def test_a_header_value_with_a_line_break_is_refused_without_quoting_it(value: str) -> None:
+    from otlp_failover.aws.secrets import parse_headers
+
+    with pytest.raises(SecretError) as caught:
+        parse_headers(value, "backend-headers")
+    assert "x-api-key" in str(caught.value)
+    assert "s3" not in str(caught.value) and "cr3t" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ('{"tokens": ["one", "two"]}', ("one", "two")),
+        ('{"token": "one", "tokens": "hunter2"}', ("one",)),  # a string is no list of tokens
+        ("bare-token\n", ("bare-token",)),  # a newline from echo does not lock clients out
+        ("123456", ("123456",)),  # a bare number is a token too
+    ],
+)
+def test_ingest_tokens_are_whole_strings(text: str, tokens: tuple[str, ...]) -> None:
+    from otlp_failover.aws.secrets import parse_tokens
+
+    assert parse_tokens(text, "tokens") == tokens
+
+
+def test_a_tokens_string_alone_holds_no_token() -> None:
+    from otlp_failover.aws.secrets import parse_tokens
+
+    with pytest.raises(SecretError):
+        parse_tokens('{"tokens": "hunter2"}', "tokens")

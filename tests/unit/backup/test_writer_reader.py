@@ -141,3 +141,14 @@ def test_a_write_that_outlives_the_levels_deadline_fails_the_level_in_time() -> 
     store.release.set()
     assert (result.outcome, result.reason) == (Outcome.FAILED, "S3 PutObject: deadline reached")
     backup.close()
+
+
+class BrokenStore(MemoryObjectStore):
+    def put(self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        raise RuntimeError("a bug in the store")
+
+
+def test_an_unexpected_error_in_the_backup_write_is_a_failed_result_never_raised() -> None:
+    backup = BackupWriter("s3/backup", BrokenStore(), LAYOUT, clock=lambda: 0.0)
+    result = backup.export(body(spans("a")), deadline=DEADLINE)
+    assert (result.outcome, result.reason) == (Outcome.FAILED, "unexpected error (RuntimeError)")

@@ -300,3 +300,36 @@ def test_close_clears_the_pool() -> None:
     client, pool, _ = exporter(FakeResponse(200))
     client.close()
     assert pool.cleared
+
+
+def test_zero_backoff_settings_still_wait_between_attempts() -> None:
+    clock = ManualClock()
+    pool = FakePool(clock, [FakeResponse(503, headers={"Retry-After": "0"})])
+    config = OtlpHttpConfig(
+        name="otlphttp/primary",
+        endpoint="https://otlp.example.com/",
+        retry=RetryConfig(initial_interval=0.0, max_interval=0.0, max_elapsed_time=2.0),
+    )
+    client = OtlpHttpExporter(
+        config, cast(urllib3.PoolManager, pool), {}, clock=clock, sleep=clock.sleep
+    )
+    assert send(client).outcome is Outcome.FAILED
+    assert clock.sleeps and min(clock.sleeps) >= 0.05
+    assert len(pool.requests) <= 41  # 2 s at 50 ms at least, not thousands
+
+
+def test_a_deadline_cut_connection_leaves_its_guard_and_is_not_reused() -> None:
+    from otlp_failover.exporters.deadline import Guard, WatchedHTTPConnection
+
+    cut, whole = (
+        WatchedHTTPConnection("otlp.example.com"),
+        WatchedHTTPConnection("otlp.example.com"),
+    )
+    cut._guard, whole._guard = Guard(0.0), Guard(0.0)
+    assert cut._guard is not None
+    cut._guard.fire()
+    assert not cut.leave_guard()  # the pool closes it instead of keeping it
+    guard = whole._guard
+    assert whole.leave_guard() and guard is not None
+    guard.fire()  # too late: the call is over and the connection may be in use elsewhere
+    assert not guard.fired

@@ -424,3 +424,10 @@ def test_a_recovery_another_instance_made_first_starts_no_drain_here() -> None:
     assert probe.prober().probe_once() == []
     assert probe.drains == []
     assert probe.metrics.gauged(CURRENT_LEVEL, TRACES) == [1, 0]  # then what the store said
+
+
+def test_a_stored_level_past_the_chains_end_never_probes_the_backup_level() -> None:
+    probe = Probe(level=5).answer(FAIL, FAIL, OK)  # a chain shortened since the item was set
+    probe.prober().probe_once()
+    assert probe.exporters[0].calls and probe.exporters[1].calls
+    assert probe.exporters[2].calls == []  # no probe request written into the backup
