@@ -9,7 +9,8 @@ from otlp_failover.backup.writer import BackupWriter
 from otlp_failover.failover.outcomes import Outcome
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings.environment import Settings
-from tests.unit.fakes import FakeSecretsManager, export_body
+from tests.unit.fakes import export_body
+from tests.unit.secret_fakes import FakeSecretsManager
 
 PRIMARY_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:primary-headers-AbC123"
 ENV = {

@@ -11,7 +11,8 @@ import pytest
 from otlp_failover.aws.secret_cache import FAILED_READ_RETRY, FORCED_READ_GAP
 from otlp_failover.aws.secrets import SecretReader
 from otlp_failover.errors import SecretError
-from tests.unit.fakes import FakeSecretsManager, ManualClock
+from tests.unit.fakes import ManualClock
+from tests.unit.secret_fakes import FakeSecretsManager
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp/primary-headers-AbC123"
 TOKENS = "arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp/ingest-token-XyZ789"

@@ -11,7 +11,8 @@ from otlp_failover.exporters.otlphttp import OtlpHttpExporter
 from otlp_failover.failover.outcomes import Outcome
 from tests.unit.exporters import test_otlphttp_retry as retry_tests
 from tests.unit.exporters.test_otlphttp_retry import FakePool, FakeResponse, Reply, send
-from tests.unit.fakes import ManualClock, ScriptedHeaders
+from tests.unit.fakes import ManualClock
+from tests.unit.secret_fakes import ScriptedHeaders
 
 OLD = {"Authorization": "Bearer old-key"}
 NEW = {"Authorization": "Bearer new-key"}
