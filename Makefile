@@ -7,14 +7,15 @@ CHECKOV := .venv-checkov
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install tools run demo chaos test test-unit test-functional test-e2e test-fuzz test-chaos fuzz lint format build validate bench clean
+.PHONY: install tools run demo chaos test test-unit test-functional test-e2e test-fuzz test-chaos test-artifact fuzz lint format build deploy validate bench clean
 
 install: $(VENV)/.installed  ## virtualenv with the package, the local stack and the test tools
 
-$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt pyproject.toml
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt requirements/collector.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/collector.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 

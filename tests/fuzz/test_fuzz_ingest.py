@@ -25,6 +25,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
+from tests.compressors import ENCODINGS as COMPRESSED
+from tests.compressors import compress
 from tests.functional.gateway import TOKEN, Gateway
 
 if TYPE_CHECKING:
@@ -47,7 +49,8 @@ CONTENT_TYPES = [
     "multipart/form-data; boundary=x",
     "",
 ]
-ENCODINGS = [None, "gzip", "identity", "br", "deflate", "gzip, gzip", "x-gzip", "GZIP"]
+ENCODINGS = [None, "identity", "br", "gzip, gzip", "x-gzip", "GZIP", " ZSTD ", "X-Snappy-Framed"]
+ENCODINGS += [None, *COMPRESSED]
 
 
 def valid_trace() -> bytes:
@@ -59,7 +62,7 @@ def valid_trace() -> bytes:
 
 @st.composite
 def bodies(draw: st.DrawFn) -> bytes:
-    kind = draw(st.sampled_from(["random", "mutated", "json", "gzip", "truncated"]))
+    kind = draw(st.sampled_from(["random", "mutated", "json", "gzip", "truncated", "compressed"]))
     if kind == "random":
         return draw(st.binary(max_size=2048))
     if kind == "mutated":
@@ -81,8 +84,20 @@ def bodies(draw: st.DrawFn) -> bytes:
         return json.dumps({"resourceSpans": value}).encode()
     if kind == "gzip":
         return gzip.compress(draw(st.binary(max_size=512)))
+    if kind == "compressed":
+        return compressed_body(draw, draw(st.sampled_from(COMPRESSED)))
     compressed = zlib.compress(valid_trace())
     return compressed[: draw(st.integers(0, len(compressed)))]
+
+
+def compressed_body(draw: st.DrawFn, encoding: str) -> bytes:
+    """A valid export or random bytes under ``encoding``, then maybe cut or altered."""
+    payload = draw(st.sampled_from([valid_trace(), b""]) | st.binary(max_size=512))
+    data = bytearray(compress(encoding, payload))
+    data = data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+    if data and draw(st.booleans()):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
 
 
 def seed_examples() -> list[dict[str, Any]]:
@@ -204,5 +219,32 @@ def test_with_the_primary_down_hostile_bodies_never_reach_the_backup(
     headers = {"content-type": "application/x-protobuf"}
     if encoding:
         headers["content-encoding"] = encoding
+    event = request_event("/v1/traces", "POST", headers, body, flagged=True)
+    check_invariants(gateway, backend, aws, chain_env["BACKUP_BUCKET"], event)
+
+
+@st.composite
+def compressed_requests(draw: st.DrawFn) -> tuple[str, bytes]:
+    encoding = draw(st.sampled_from(COMPRESSED))
+    return encoding, compressed_body(draw, encoding)
+
+
+@settings(
+    max_examples=max(EXAMPLES // 3, 20), deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(request=compressed_requests(), healthy=st.booleans())
+def test_bodies_under_each_encoding_they_claim_get_a_2xx_or_4xx_and_change_nothing_if_4xx(
+    gateway: Gateway,
+    backend: OtlpBackend,
+    aws: AwsEmulator,
+    chain_env: dict[str, str],
+    request: tuple[str, bytes],
+    healthy: bool,
+) -> None:
+    """The header matches the body's coding, so each decoder meets its own format: valid,
+    cut short or altered; with the primary up or down (the backup then takes a 200)."""
+    encoding, body = request
+    backend.set_mode("healthy" if healthy else "refuse")
+    headers = {"content-type": "application/x-protobuf", "content-encoding": encoding}
     event = request_event("/v1/traces", "POST", headers, body, flagged=True)
     check_invariants(gateway, backend, aws, chain_env["BACKUP_BUCKET"], event)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from otlp_failover.codec.body import ExportBody, check_ids, count_items, decode_export, gunzip
+from otlp_failover.codec.body import ExportBody, check_ids, count_items, decode_export, reencoded
+from otlp_failover.codec.compression import decompress, gunzip
 from otlp_failover.codec.json_decode import decode_json, parse_json_message
 from otlp_failover.codec.json_encode import encode_json
 from otlp_failover.codec.media import (
@@ -28,6 +29,7 @@ __all__ = [
     "decode_export_response",
     "decode_json",
     "decode_status",
+    "decompress",
     "encode_json",
     "export_response_body",
     "gunzip",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_content_encoding",
     "parse_content_type",
     "parse_json_message",
+    "reencoded",
     "rpc_code",
     "status_body",
 ]

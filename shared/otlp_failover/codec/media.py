@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from otlp_failover.codec.compression import ALIASES, DECODERS
 from otlp_failover.errors import UnsupportedMediaTypeError
 
 
@@ -15,6 +16,7 @@ class MediaType(StrEnum):
 _BY_NAME = {media.value: media for media in MediaType}
 _UTF8 = frozenset({"utf-8", "utf8"})
 _SPOKEN = "application/x-protobuf or application/json"
+_CODINGS = ", ".join(DECODERS)
 
 
 def parse_content_type(header: str | None) -> MediaType:
@@ -40,16 +42,19 @@ def parse_content_type(header: str | None) -> MediaType:
 
 
 def parse_content_encoding(header: str | None) -> str | None:
-    """``"gzip"`` or None (no header, empty, ``identity``); anything else is a 415."""
+    """The coding ``header`` names, lowercased (``x-gzip`` is ``gzip``), one of
+    ``compression.DECODERS``; None for no header, an empty one or ``identity``. Anything
+    else, a list of codings included, is a 415."""
     if header is None:
         return None
     encoding = header.strip().lower()
     if encoding in ("", "identity"):
         return None
-    if encoding in ("gzip", "x-gzip"):
-        return "gzip"
+    encoding = ALIASES.get(encoding, encoding)
+    if encoding in DECODERS:
+        return encoding
     raise UnsupportedMediaTypeError(
-        f"unsupported Content-Encoding {header.strip()!r}: send gzip or no encoding"
+        f"unsupported Content-Encoding {header.strip()!r}: send {_CODINGS} or no encoding"
     )
 
 

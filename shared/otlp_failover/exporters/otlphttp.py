@@ -5,6 +5,12 @@ errors are retryable; Retry-After is honoured) within a budget that ends before 
 request's deadline, so a slow primary still leaves time for the next level. Each attempt
 ends by an absolute deadline (``deadline.py``), however slowly the backend answers.
 
+The client's bytes go out with the client's Content-Encoding. A backend that answers 415
+to a compressed body gets the same request again gzip-compressed, or uncompressed if gzip
+is what it refused (``reencoded``): gzip or nothing is what every OTLP/HTTP receiver
+takes. Once it took the other body, the exporter remembers the refused encoding for as
+long as it lives (one Lambda instance) and re-encodes at once instead of asking again.
+
 The exporter's own headers come from a ``HeaderSource`` (``headers.py``) on every export.
 A 401 or 403 asks it to look again once; when it has other headers (a rotated key), the
 export is tried once more with them, inside the same budget, instead of failing over.
@@ -26,7 +32,7 @@ from email.utils import parsedate_to_datetime
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
-from otlp_failover.codec import ExportBody, decode_status, media_type_of
+from otlp_failover.codec import ExportBody, decode_status, media_type_of, reencoded
 from otlp_failover.errors import SecretError
 from otlp_failover.exporters.deadline import WATCHDOG, Guard, Watchdog, guarded, watched_pool
 from otlp_failover.exporters.headers import HeaderSource, StaticHeaders
@@ -38,6 +44,7 @@ MAX_RESPONSE_BYTES = 64 * 1024  # a backend's answer is tiny; a huge one is cut,
 _RETRYABLE = frozenset({408, 429, 502, 503, 504})
 _PAYLOAD_FAULT = frozenset({400, 413})
 _REFUSED_CREDENTIALS = frozenset({401, 403})
+_UNSUPPORTED_MEDIA = 415
 _MIN_ATTEMPT_SECONDS = 0.05
 MAX_RETRY_AFTER = 300  # seconds: a backend's "come back next year" is not passed on
 
@@ -75,6 +82,9 @@ class OtlpHttpExporter:
         self._clock = clock
         self._sleep = sleep
         self._watchdog = watchdog
+        # Content-Encodings this backend answered 415 to while it took the same request
+        # in another one: sent re-encoded from then on.
+        self.refused_encodings: set[str] = set()
 
     def export(self, body: ExportBody, deadline: float, *, retry: bool = True) -> ExportResult:
         """``retry=False`` still allows the one try with re-read headers: it asks the same
@@ -84,13 +94,29 @@ class OtlpHttpExporter:
             own = dict(self._headers.current())
         except Exception as exc:  # this level cannot send; the levels below still can
             return self._failed(f"headers unavailable: {_secret_free(exc)}", attempt=0)
-        headers = _request_headers(own, body)
+        sent = self._encoded_for_backend(body)
+        headers = _request_headers(own, sent)
         policy = self.config.retry
         budget_end = min(deadline, self._clock() + policy.max_elapsed_time)
         attempt, interval, reread = 0, policy.initial_interval, False
+        refused: list[str] = []  # encodings answered 415 during this export
         while True:
             attempt += 1
-            result, retryable = self._attempt(url, headers, body.raw, deadline, attempt)
+            result, retryable = self._attempt(url, headers, sent.raw, deadline, attempt)
+            if result.status == _UNSUPPORTED_MEDIA and sent.encoding is not None:
+                refused.append(sent.encoding)
+                sent = self._instead_of(body, sent.encoding)
+                log.info(
+                    "%s answered HTTP 415 to Content-Encoding %s: sending it as %s",
+                    self.name,
+                    refused[-1],
+                    sent.encoding or "identity",
+                )
+                headers = _request_headers(own, sent)
+                continue
+            if refused and result.outcome is not Outcome.FAILED:
+                self._remember_refused(refused)  # it read the other body: the 415 was the encoding
+                refused = []
             if result.status in _REFUSED_CREDENTIALS and not reread:
                 reread = True  # once per export: new headers refused too are final
                 fresh = self._reread(own)
@@ -99,7 +125,7 @@ class OtlpHttpExporter:
                 log.info(
                     "%s answered HTTP %s: retrying with re-read headers", self.name, result.status
                 )
-                own, headers = fresh, _request_headers(fresh, body)
+                own, headers = fresh, _request_headers(fresh, sent)
                 continue
             if not retryable or not (retry and policy.enabled):
                 return result
@@ -110,6 +136,29 @@ class OtlpHttpExporter:
                 return result
             self._sleep(wait)
             interval = min(interval * 2, policy.max_interval)
+
+    def _encoded_for_backend(self, body: ExportBody) -> ExportBody:
+        """``body`` as it came, unless this backend is known to refuse its encoding."""
+        if body.encoding is None or body.encoding not in self.refused_encodings:
+            return body
+        return self._instead_of(body, body.encoding)
+
+    def _instead_of(self, body: ExportBody, refused: str) -> ExportBody:
+        """``body`` gzip-compressed, or uncompressed if gzip is refused as well."""
+        if refused == "gzip" or "gzip" in self.refused_encodings:
+            return reencoded(body, None)
+        return reencoded(body, "gzip")
+
+    def _remember_refused(self, encodings: list[str]) -> None:
+        for encoding in encodings:
+            if encoding not in self.refused_encodings:
+                self.refused_encodings.add(encoding)
+                log.warning(
+                    "%s refuses Content-Encoding %s (HTTP 415): such exports are re-encoded "
+                    "for it from now on",
+                    self.name,
+                    encoding,
+                )
 
     def _reread(self, refused: dict[str, str]) -> dict[str, str] | None:
         """Headers other than ``refused`` if the source has them now; None otherwise."""

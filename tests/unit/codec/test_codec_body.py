@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from otlp_failover.codec import MediaType, check_ids, decode_export, encode_json, gunzip
 from otlp_failover.errors import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otlp_failover.signals import Signal
+from tests.compressors import COMPRESSORS, ENCODINGS
 
 LIMIT = 4 * 1024 * 1024
 PROTOBUF = "application/x-protobuf"
@@ -80,7 +81,7 @@ def test_other_content_types_are_415(content_type: str | None) -> None:
     assert caught.value.status == 415
 
 
-@pytest.mark.parametrize("encoding", ["br", "deflate", "zstd", "gzip, br"])
+@pytest.mark.parametrize("encoding", ["br", "compress", "gzip, br", "zstd, gzip"])
 def test_other_content_encodings_are_415(encoding: str) -> None:
     with pytest.raises(UnsupportedMediaTypeError) as caught:
         _decode(gzip.compress(b""), encoding=encoding)
@@ -88,8 +89,20 @@ def test_other_content_encodings_are_415(encoding: str) -> None:
     assert encoding in caught.value.message
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("content_type", [PROTOBUF, JSON])
-@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_every_encoding_decodes_and_keeps_the_clients_bytes_and_encoding(
+    encoding: str, content_type: str
+) -> None:
+    request = _trace_request(3)
+    payload = encode_json(request) if content_type == JSON else request.SerializeToString()
+    raw = COMPRESSORS[encoding](payload)
+    body = _decode(raw, content_type, encoding.upper())
+    assert (body.encoding, body.raw, body.message) == (encoding, raw, request)
+
+
+@pytest.mark.parametrize("content_type", [PROTOBUF, JSON])
+@pytest.mark.parametrize("encoding", [None, *ENCODINGS])
 def test_empty_body_is_a_valid_empty_request(content_type: str, encoding: str | None) -> None:
     for signal in Signal:
         body = _decode(b"", content_type, encoding, signal)
