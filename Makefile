@@ -44,7 +44,7 @@ chaos: install  ## faults under concurrent SDK clients; a table of sent/acknowle
 demo: install  ## failover drill on a local stack: outage, recovery, drain, tally (ARGS="--protocol json")
 	$(BIN)/otlp-failover drill $(ARGS)
 
-test: install tools lint test-unit test-functional test-e2e test-fuzz test-chaos validate build  ## everything CI runs
+test: install tools lint test-unit test-functional test-e2e test-fuzz test-chaos test-artifact validate build  ## everything CI runs
 
 test-unit: install
 	$(PYTEST) tests/unit -q
@@ -60,6 +60,9 @@ test-fuzz: install  ## a short fuzz pass: the seeds plus a few hundred generated
 
 test-chaos: install  ## every chaos scenario, small and short (about 2 minutes)
 	$(PYTEST) tests/chaos -q
+
+test-artifact: install  ## the layer and functions built by their Makefiles for this host, each handler run from them alone
+	$(PYTEST) tests/artifact -q
 
 lint: install  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
