@@ -84,6 +84,21 @@ validate: tools  ## cfn-lint, sam validate --lint and checkov (offline, .checkov
 build: tools  ## sam build without Docker (makefile build method, arm64 wheels)
 	SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build
 
+# The first deploy is guided: while samconfig.toml keeps no parameter_overrides for its
+# default environment, sam deploy --guided asks for every parameter (PARAMETERS are the
+# answers it offers) and saves them there; later runs deploy without asking. GUIDED=1 asks
+# again. Nothing runs this but a person: it needs AWS credentials and changes a stack.
+SAMCONFIG_HAS_PARAMETERS = import sys, tomllib; deploy = tomllib.load(open("samconfig.toml", "rb")).get("default", {}).get("deploy", {}); sys.exit(0 if deploy.get("parameters", {}).get("parameter_overrides") else 1)
+
+deploy: build  ## sam build + sam deploy, --guided the first time (PARAMETERS=file.yaml from `otlp-failover config from-collector`, HEADERS_SECRET_ARNS=arn,...)
+	@overrides=(); \
+	if [ -n "$(PARAMETERS)" ]; then overrides+=("file://$(abspath $(PARAMETERS))"); fi; \
+	if [ -n "$(HEADERS_SECRET_ARNS)" ]; then overrides+=("HeadersSecretArns=$(HEADERS_SECRET_ARNS)"); fi; \
+	guided=(); \
+	if [ "$(GUIDED)" = 1 ] || ! $(TOOLS)/bin/python -c '$(SAMCONFIG_HAS_PARAMETERS)'; then guided=(--guided); fi; \
+	set -x; SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam deploy "$${guided[@]}" \
+	    $${overrides[0]:+--parameter-overrides "$${overrides[@]}"} $(ARGS)
+
 clean:
 	rm -rf .aws-sam build $(VENV) $(TOOLS) $(CHECKOV)
 

@@ -9,7 +9,8 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from otlp_failover.errors import FailoverError
 from otlp_failover.settings.chain import (
@@ -19,8 +20,10 @@ from otlp_failover.settings.chain import (
 )
 from otlp_failover.settings.durations import format_duration
 from otlp_failover_dev.commands import arguments
+from otlp_failover_dev.commands.config import add_config_command
 from otlp_failover_dev.commands.drain import add_drain_command
 from otlp_failover_dev.commands.drill import add_drill_command
+from otlp_failover_dev.commands.local_collector import collector_stack_config, level_lines
 from otlp_failover_dev.commands.status import add_status_command
 
 if TYPE_CHECKING:
@@ -75,21 +78,33 @@ def add_local_command(commands: Subcommands) -> None:
             help=f"a header the {backend} needs, e.g. 'Authorization=Bearer <key>' (repeatable); "
             "kept in a Secrets Manager secret of the emulator, as deployed",
         )
-    parser.add_argument("--token", help="bearer token for clients (default: new at each start)")
     parser.add_argument(
-        "--max-retries", type=arguments.positive_int, default=DEFAULT_MAX_RETRIES, metavar="N"
+        "--collector-config",
+        type=Path,
+        metavar="FILE",
+        help="run the levels of a collector configuration's failover connector (header "
+        "values from the environment, kept in the emulator's Secrets Manager), instead of "
+        "--primary, --secondary, their headers and the failover flags",
+    )
+    parser.add_argument("--token", help="bearer token for clients (default: new at each start)")
+    # No defaults here: with --collector-config they come from the file (run_local).
+    parser.add_argument(
+        "--max-retries",
+        type=arguments.positive_int,
+        metavar="N",
+        help=f"failures in a row before a level is left ({DEFAULT_MAX_RETRIES})",
     )
     parser.add_argument(
         "--retry-interval",
         type=arguments.duration,
-        default=format_duration(DEFAULT_RETRY_INTERVAL),
         metavar="DURATION",
+        help=f"how often the levels above are probed ({format_duration(DEFAULT_RETRY_INTERVAL)})",
     )
     parser.add_argument(
         "--retry-gap",
         type=arguments.duration,
-        default=format_duration(DEFAULT_RETRY_GAP),
         metavar="DURATION",
+        help=f"pause between probing two levels ({format_duration(DEFAULT_RETRY_GAP)})",
     )
     parser.add_argument(
         "--drain-interval",
@@ -106,22 +121,32 @@ def run_local(args: argparse.Namespace) -> int:
     from otlp_failover_dev.local import sigterm_as_interrupt, wait_for_termination  # noqa: PLC0415
     from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig  # noqa: PLC0415
 
+    common: dict[str, Any] = {
+        "port": args.port,
+        "aws_port": args.aws_port,
+        "drain_interval": args.drain_interval,
+        "publish": True,
+        **({"token": args.token} if args.token else {}),
+    }
+    if args.collector_config is not None:
+        try:
+            config = collector_stack_config(args, **common)
+        except FailoverError as exc:
+            print(f"otlp-failover local: {exc}", file=sys.stderr)
+            return 1
+    else:
+        config = LocalStackConfig(
+            primary=args.primary,
+            secondary=args.secondary,
+            primary_headers=dict(args.primary_header),
+            secondary_headers=dict(args.secondary_header),
+            max_retries=args.max_retries or DEFAULT_MAX_RETRIES,
+            retry_interval=_given(args.retry_interval, DEFAULT_RETRY_INTERVAL),
+            retry_gap=_given(args.retry_gap, DEFAULT_RETRY_GAP),
+            **common,
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials" chatter
-    config = LocalStackConfig(
-        port=args.port,
-        aws_port=args.aws_port,
-        primary=args.primary,
-        secondary=args.secondary,
-        primary_headers=dict(args.primary_header),
-        secondary_headers=dict(args.secondary_header),
-        max_retries=args.max_retries,
-        retry_interval=args.retry_interval,
-        retry_gap=args.retry_gap,
-        drain_interval=args.drain_interval,
-        publish=True,
-        **({"token": args.token} if args.token else {}),
-    )
     with sigterm_as_interrupt():  # a SIGTERM while starting still stops what started
         try:
             stack = LocalStack(config).start()
@@ -137,25 +162,26 @@ def run_local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def banner(stack: LocalStack) -> str:
     config, api = stack.config, stack.api_url
-    primary = stack.primary_url
-    if stack.primary is not None:
-        primary += f"  (demo backend; make it fail: POST {stack.primary.control_url})"
+    chain = stack.chain_config()
     aws = stack.aws.endpoint_url if stack.aws else ""
+    policy = chain or config  # both say max_retries, retry_interval, retry_gap
     lines = [
         "OTLP failover gateway running locally (Ctrl-C stops it)",
         "",
         f"  API            {api}  (POST /v1/traces /v1/metrics /v1/logs, GET /status)",
         f"  token          {config.token}",
-        f"  primary        {primary}",
-        f"  secondary      {config.secondary or '(none)'}",
-        *_header_lines(stack),
+        *(level_lines(stack, chain) if chain else _backend_lines(stack)),
         f"  backup bucket  s3://{config.bucket_name}  (AWS emulator: {aws})",
         f"  state table    {config.table_name}",
-        f"  failover       max_retries={config.max_retries} "
-        f"retry_interval={format_duration(config.retry_interval)} "
-        f"retry_gap={format_duration(config.retry_gap)}",
+        f"  failover       max_retries={policy.max_retries} "
+        f"retry_interval={format_duration(policy.retry_interval)} "
+        f"retry_gap={format_duration(policy.retry_gap)}",
         "",
         "Point an OpenTelemetry SDK at it:",
         f"  export OTEL_EXPORTER_OTLP_ENDPOINT={api}",
@@ -176,6 +202,17 @@ def banner(stack: LocalStack) -> str:
             f"""  curl -X POST {control} -d '{{"mode": "healthy"}}'""",
         ]
     return "\n".join(lines)
+
+
+def _backend_lines(stack: LocalStack) -> list[str]:
+    primary = stack.primary_url
+    if stack.primary is not None:
+        primary += f"  (demo backend; make it fail: POST {stack.primary.control_url})"
+    return [
+        f"  primary        {primary}",
+        f"  secondary      {stack.config.secondary or '(none)'}",
+        *_header_lines(stack),
+    ]
 
 
 def _header_lines(stack: LocalStack) -> list[str]:
@@ -199,6 +236,7 @@ SUBCOMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_status_command,
     add_drain_command,
     add_drill_command,
+    add_config_command,
 )
 
 

@@ -2,7 +2,8 @@
 
     priority_levels:            # highest priority first; each level is a list of exporters
       - [otlphttp/primary: {endpoint: https://otlp.example.com, headers_secret: arn:...}]
-      - [otlphttp/dr:      {endpoint: https://otlp.dr.example.com}]
+      - [otlphttp/dr:      {endpoint: https://otlp.dr.example.com,
+                            traces_endpoint: https://traces.dr.example.com/v1/traces}]
       - [s3/backup:        {bucket: my-bucket, prefix: backup}]
     max_retries: 3              # consecutive failures before moving one level down
     retry_interval: 30s         # how often the probe tries the levels above the current one
@@ -32,9 +33,17 @@ DEFAULT_RETRY_MAX_ELAPSED = 2.0  # the client is waiting; the next level is the 
 DEFAULT_RETRY_INITIAL_INTERVAL = 0.2
 DEFAULT_RETRY_MAX_INTERVAL = 2.0
 DEFAULT_BACKUP_PREFIX = "backup"
+# Writes of one signal spread over this many key ranges (S3 serves about 3,500 PUT/s per
+# partitioned prefix), and the drain replays the shards in parallel.
+DEFAULT_BACKUP_SHARDS = 8
+MAX_BACKUP_SHARDS = 100  # shard names are two digits
+# The bucket's lifecycle rules expire these top-level prefixes (drained and set-aside
+# objects): a backlog under them would expire before it is drained.
+RESERVED_PREFIXES = ("processed", "deadletter")
 DEFAULT_PROBE_SUCCESSES = 2  # one lucky answer must not move the whole fleet
 PROBE_REQUESTS = ("empty", "canary")
 DEFAULT_PROBE_REQUEST = "empty"
+SIGNAL_NAMES = ("traces", "metrics", "logs")  # as in /v1/<signal> and <signal>_endpoint
 
 # The probe's timing, which the chain must fit. One probe of one level takes at most
 # PROBE_TIMEOUT; a probe run (functions/probe/app.py) probes for at most 55 s, and after
@@ -57,14 +66,24 @@ class RetryConfig:
 @dataclass(frozen=True)
 class OtlpHttpConfig:
     name: str
-    endpoint: str
+    endpoint: str  # "" only when every signal has an endpoint of its own
     headers_secret: str | None = None
     timeout: float = DEFAULT_EXPORT_TIMEOUT
     retry: RetryConfig = field(default_factory=RetryConfig)
+    # A signal's own full URL, as the collector's otlphttp exporter takes it.
+    traces_endpoint: str | None = None
+    metrics_endpoint: str | None = None
+    logs_endpoint: str | None = None
 
     def url(self, signal_path: str) -> str:
-        """``endpoint`` plus ``/v1/<signal>``, as OTEL_EXPORTER_OTLP_ENDPOINT is used."""
-        return self.endpoint.rstrip("/") + signal_path
+        """The signal's own endpoint, used as given (``traces_endpoint``...); otherwise
+        ``endpoint`` plus ``/v1/<signal>``, as OTEL_EXPORTER_OTLP_ENDPOINT is used."""
+        own = {
+            "/v1/traces": self.traces_endpoint,
+            "/v1/metrics": self.metrics_endpoint,
+            "/v1/logs": self.logs_endpoint,
+        }.get(signal_path)
+        return own or self.endpoint.rstrip("/") + signal_path
 
 
 @dataclass(frozen=True)
@@ -197,15 +216,20 @@ def _exporter(where: str, entry: Any) -> ExporterConfig:
 
 
 def _otlphttp(where: str, name: str, raw: Mapping[str, Any]) -> OtlpHttpConfig:
-    _no_unknown(where, raw, {"endpoint", "headers_secret", "timeout", "retry_on_failure"})
+    per_signal = [f"{signal}_endpoint" for signal in SIGNAL_NAMES]
+    known = {"endpoint", "headers_secret", "timeout", "retry_on_failure", *per_signal}
+    _no_unknown(where, raw, known)
+    signal_endpoints = {
+        key: _url(f"{where}.{key}", raw[key]) for key in per_signal if raw.get(key) is not None
+    }
     endpoint = raw.get("endpoint")
-    if not isinstance(endpoint, str) or not endpoint:
-        raise ConfigError(f"{where}.endpoint", "is required")
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}.endpoint", "must be an http:// or https:// URL")
-    if parts.username or parts.password:
-        raise ConfigError(f"{where}.endpoint", "must not hold credentials; use headers_secret")
+    if endpoint is None and len(signal_endpoints) < len(per_signal):
+        # Every level takes every signal: a signal without a URL would have nowhere to go.
+        raise ConfigError(
+            f"{where}.endpoint",
+            f"is required unless {', '.join(per_signal)} are all set",
+        )
+    endpoint = "" if endpoint is None else _url(f"{where}.endpoint", endpoint)
     secret = raw.get("headers_secret")
     if secret is not None and (not isinstance(secret, str) or not secret):
         raise ConfigError(f"{where}.headers_secret", "must be a secret name or ARN")
@@ -215,7 +239,21 @@ def _otlphttp(where: str, name: str, raw: Mapping[str, Any]) -> OtlpHttpConfig:
         headers_secret=secret or None,
         timeout=_duration(raw, "timeout", DEFAULT_EXPORT_TIMEOUT, minimum=0.001, where=where),
         retry=_retry(f"{where}.retry_on_failure", raw.get("retry_on_failure") or {}),
+        traces_endpoint=signal_endpoints.get("traces_endpoint"),
+        metrics_endpoint=signal_endpoints.get("metrics_endpoint"),
+        logs_endpoint=signal_endpoints.get("logs_endpoint"),
     )
+
+
+def _url(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(where, "is required")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(where, "must be an http:// or https:// URL")
+    if parts.username or parts.password:
+        raise ConfigError(where, "must not hold credentials; use headers_secret")
+    return value
 
 
 def _retry(where: str, raw: Any) -> RetryConfig:

@@ -133,8 +133,43 @@ def failover_config(env: Mapping[str, str]) -> FailoverConfig:
             raw = orjson.loads(env[FAILOVER_CONFIG])
         except orjson.JSONDecodeError as exc:
             raise ConfigError(FAILOVER_CONFIG, f"is not valid JSON ({exc})") from None
-        return FailoverConfig.from_mapping(raw)
+        return FailoverConfig.from_mapping(_with_stack_backup(raw, env))
     return FailoverConfig.from_mapping(_simple_chain(env))
+
+
+def _with_stack_backup(raw: Any, env: Mapping[str, str]) -> Any:
+    """An ``s3`` exporter of FAILOVER_CONFIG without a bucket is the stack's own backup:
+    the template creates the bucket, so a chain written before the deployment cannot name
+    it. It gets BACKUP_BUCKET, and BACKUP_PREFIX and BACKUP_SHARDS unless it sets them, so
+    that the functions' IAM grants (on that bucket and prefix) cover it. Anything not
+    shaped like a chain is left as it is, for ``from_mapping`` to name what is wrong."""
+    levels = raw.get("priority_levels") if isinstance(raw, Mapping) else None
+    if not env.get(BACKUP_BUCKET) or not isinstance(levels, list):
+        return raw
+    stack = {
+        key: value
+        for key, value in (
+            ("bucket", env[BACKUP_BUCKET]),
+            ("prefix", env.get(BACKUP_PREFIX)),
+            ("shards", env.get(BACKUP_SHARDS)),
+        )
+        if value
+    }
+    filled = [
+        [_stack_bucket(entry, stack) for entry in level] if isinstance(level, list) else level
+        for level in levels
+    ]
+    return {**raw, "priority_levels": filled}
+
+
+def _stack_bucket(entry: Any, stack: Mapping[str, str]) -> Any:
+    if not isinstance(entry, Mapping) or len(entry) != 1:
+        return entry
+    ((key, settings),) = entry.items()
+    settings = settings or {}
+    if str(key).partition("/")[0] != "s3" or not isinstance(settings, Mapping):
+        return entry
+    return entry if "bucket" in settings else {key: {**stack, **settings}}
 
 
 def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:

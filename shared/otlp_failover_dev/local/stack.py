@@ -8,6 +8,7 @@ environment), then the API in front of it. Probe and drain register on the sched
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import secrets
@@ -59,6 +60,11 @@ class LocalStackConfig:
     # them; the demo primary, when it runs, demands the primary's.
     primary_headers: Mapping[str, str] = field(default_factory=dict)
     secondary_headers: Mapping[str, str] = field(default_factory=dict)
+    # A whole chain in FAILOVER_CONFIG's form (`local --collector-config`) instead of the
+    # primary and secondary: its s3 level without a bucket is this stack's bucket, and the
+    # headers secrets its exporters name are created from ``headers_secrets`` (by name).
+    failover_config: Mapping[str, Any] | None = None
+    headers_secrets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     max_retries: int = chain.DEFAULT_MAX_RETRIES
     retry_interval: float = chain.DEFAULT_RETRY_INTERVAL
@@ -149,6 +155,10 @@ class Environment:
         self._saved = {}
 
 
+def _json_or_none(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 def load_handler(path: Path, attribute: str = "lambda_handler") -> Handler:
     """The handler in ``path`` (a function's app.py), imported as Lambda does at cold start."""
     handler: Handler = getattr(load_module(path), attribute)
@@ -186,7 +196,8 @@ class LocalStack:
         self.primary: OtlpBackend | None = None  # the demo primary, when it runs
         self.api: HttpApiEmulator | None = None
         self.token_secret_arn = ""
-        self.headers_secret_arns: dict[str, str] = {}  # "primary", "secondary" -> the ARN
+        # "primary", "secondary" or a name of config.headers_secrets -> the secret's ARN
+        self.headers_secret_arns: dict[str, str] = {}
         self.operations: LocalOperations | None = None
         self._ingest_module: ModuleType | None = None
         self._published: LocalTarget | None = None
@@ -200,6 +211,16 @@ class LocalStack:
     @property
     def primary_url(self) -> str:
         return self.config.primary or (self.primary.url if self.primary else "")
+
+    def chain_config(self) -> chain.FailoverConfig | None:
+        """The chain ``config.failover_config`` gives, as the functions read it."""
+        if self.config.failover_config is None:
+            return None
+        environment = {
+            settings.FAILOVER_CONFIG: json.dumps(self.config.failover_config),
+            settings.BACKUP_BUCKET: self.config.bucket_name,
+        }
+        return settings.failover_config(environment)
 
     @property
     def functions_dir(self) -> Path:
@@ -229,7 +250,9 @@ class LocalStack:
         ):
             if headers:
                 self.headers_secret_arns[backend] = self.aws.create_headers_secret(name, headers)
-        if config.primary is None:
+        for name, headers in config.headers_secrets.items():
+            self.headers_secret_arns[name] = self.aws.create_headers_secret(name, headers)
+        if config.primary is None and config.failover_config is None:
             self.primary = OtlpBackend(config.host).start()
             self.primary.require_headers(config.primary_headers)
         self._env.set(self.handler_environment())
@@ -291,8 +314,8 @@ class LocalStack:
             # EMF lines would flood the console; /metrics serves the same figures.
             "POWERTOOLS_METRICS_DISABLED": "true",
             POWERTOOLS_SERVICE_NAME: config.service_name,
-            # Left from the user's shell they would change the chain behind the flags' back.
-            settings.FAILOVER_CONFIG: None,
+            # Left from the user's shell it would change the chain behind the flags' back.
+            settings.FAILOVER_CONFIG: _json_or_none(config.failover_config),
             **config.extra_environment,
         }
 
