@@ -11,14 +11,14 @@ code. The chaos suite's kill scenarios and the functional drain-crash test use t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TypeVar
 
 from otlp_failover.backup.ports import ObjectStore, StoredObject
 from otlp_failover.backup.reader import BackupReader
 from otlp_failover.codec import ExportBody
-from otlp_failover.drain.ports import Checkpoint, CheckpointStore
+from otlp_failover.drain.ports import Checkpoint, CheckpointStore, DrainUnit
 from otlp_failover.failover.levels import Level
 from otlp_failover.failover.outcomes import ExportResult
 from otlp_failover.failover.ports import Exporter
@@ -104,6 +104,11 @@ class KillingObjectStore:
 
     def put(self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
         self._inner.put(key, body, content_type, metadata)
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], content_type: str, metadata: Mapping[str, str]
+    ) -> int:
+        return self._inner.put_stream(key, chunks, content_type, metadata)
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
         return self._inner.list(prefix)

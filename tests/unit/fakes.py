@@ -159,6 +159,15 @@ class MemoryObjectStore:
             self.metadata[key] = dict(metadata)
         self.journal.append(f"put {key}")
 
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], content_type: str, metadata: Mapping[str, str]
+    ) -> int:
+        """Joins the chunks and ``put``s them: an object is there whole or not at all."""
+        self._check("put")
+        body = b"".join(chunks)
+        self.put(key, body, content_type, metadata)
+        return len(body)
+
     def list(self, prefix: str) -> Iterator[StoredObject]:
         self._check("list")
         moment = datetime.fromtimestamp(WALL_START, UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +23,13 @@ class ObjectStore(Protocol):
     def put(
         self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]
     ) -> None: ...
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], content_type: str, metadata: Mapping[str, str]
+    ) -> int:
+        """One object of ``chunks`` joined, never holding much more than a part of it at
+        once; its size. Nothing is left behind when it fails, whatever raised."""
+        ...
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
         """Objects under ``prefix`` in key order."""

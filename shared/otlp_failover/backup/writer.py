@@ -4,20 +4,26 @@ The object is written before the client is answered, so a 200 means the data is 
 It is encrypted by the bucket's default encryption (SSE-S3, or the KMS key the template
 names), so the writer needs no key of its own.
 The line format is the collector file exporter's, so each line replays with curl.
+The line is streamed into the store as it is encoded (``encode_json_chunks``): an export
+at the decompressed cap never exists as a whole document of Python objects, nor as one
+40-50 MB bytes object.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
+from itertools import chain
 
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.backup.ports import ObjectStore
-from otlp_failover.codec import ExportBody, check_ids, encode_json
+from otlp_failover.codec import ExportBody, check_ids
+from otlp_failover.codec.json_stream import encode_json_chunks
 from otlp_failover.errors import BackupError, BadRequestError
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 
@@ -67,14 +73,19 @@ class BackupWriter:
         except BadRequestError as exc:
             return ExportResult(Outcome.REJECTED, self.name, reason=exc.message)
         key = self.layout.new_key(body.signal, self._now())
-        line = encode_json(body.message) + b"\n"
         metadata = {"items": str(body.item_count)}
-        write = self._writers.submit(self.store.put, key, line, CONTENT_TYPE, metadata)
+        # Encoded in the writer's thread, as the store takes it: the encoding of a large
+        # export counts against the deadline too.
+        late = threading.Event()
+        line = _until(late, chain(encode_json_chunks(body.message), (b"\n",)))
+        write = self._writers.submit(self.store.put_stream, key, line, CONTENT_TYPE, metadata)
         try:
-            write.result(timeout=max(0.0, deadline - self._clock()))
+            stored = write.result(timeout=max(0.0, deadline - self._clock()))
         except FutureTimeout:
             # Not acknowledged, so the client sends it again: a late write is a duplicate at
-            # worst. One that has not started yet never will.
+            # worst. One that has not started yet never will, and one still encoding stops
+            # at its next piece (a multipart upload is aborted).
+            late.set()
             write.cancel()
             return ExportResult(Outcome.FAILED, self.name, reason="S3 PutObject: deadline reached")
         except BackupError as exc:
@@ -83,9 +94,17 @@ class BackupWriter:
             Outcome.ACCEPTED,
             self.name,
             reason=f"s3://{self.store.bucket}/{key}",
-            stored_bytes=len(line),
+            stored_bytes=stored,
         )
 
     def close(self) -> None:
         """The store's client is shared and outlives the writer; its threads do not."""
         self._writers.shutdown(wait=False, cancel_futures=True)
+
+
+def _until(late: threading.Event, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks``, until the caller stopped waiting for them."""
+    for chunk in chunks:
+        if late.is_set():
+            raise BackupError("the write outlived its deadline and was abandoned", "Timeout")
+        yield chunk

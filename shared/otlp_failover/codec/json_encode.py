@@ -42,6 +42,9 @@ from otlp_failover.codec._schema import (
 _Encoder = Callable[[Any], dict[str, Any]]
 
 _encoders: dict[Any, _Encoder] = {}
+# Per container type, the encoder that leaves its repeated message fields as lists of
+# messages, for ``json_stream`` to write them a piece at a time.
+_shallow_encoders: dict[Any, _Encoder] = {}
 # The second half of a single-oneof type's encoder (after the probes), which parents that
 # inline the probes call: kept so that types compiled later (another root) find it.
 _which_encoders: dict[Any, _Encoder] = {}
@@ -53,6 +56,27 @@ def encode_json(message: Any) -> bytes:
     encoder = _encoders.get(message.DESCRIPTOR) or _compile(message.DESCRIPTOR)
     with paused_gc():
         return orjson.dumps(encoder(message))
+
+
+def message_encoder(descriptor: Any) -> _Encoder:
+    """The function turning a message of type ``descriptor`` into its JSON document."""
+    return _encoders.get(descriptor) or _compile(descriptor)
+
+
+def shallow_encoder(descriptor: Any) -> _Encoder:
+    """Like ``message_encoder``, except that each non-empty repeated message field is left
+    as the list of its messages (the other fields, and the key order, as in the document).
+    """
+    found = _shallow_encoders.get(descriptor)
+    if found is not None:
+        return found
+    message_encoder(descriptor)  # every type it reaches has its encoder now
+    with _lock:
+        names = _names(descriptor)
+        namespace = _namespace(names)
+        source = _function_source(descriptor, "_shallow", names, shallow=True)
+        exec(compile(source, "<otlp-json-shallow-encoder>", "exec"), namespace)  # noqa: S102
+        return _shallow_encoders.setdefault(descriptor, namespace["_shallow"])
 
 
 def _nonfinite(value: float) -> str:
@@ -78,24 +102,13 @@ def _compile(root: Any) -> _Encoder:
     with _lock:
         if root in _encoders:
             return _encoders[root]
-        names: dict[Any, str] = {}
-        pending = [root]
-        while pending:
-            descriptor = pending.pop()
-            if descriptor in names:
-                continue
-            check_supported(descriptor)
-            names[descriptor] = f"_enc_{len(names)}"
-            pending.extend(field.message_type for field in descriptor.fields if field.message_type)
-        namespace = dict(_HELPERS)
-        sources = []
-        for descriptor, name in names.items():
-            if descriptor in _encoders:
-                namespace[name] = _encoders[descriptor]
-                if descriptor in _which_encoders:
-                    namespace[f"{name}_which"] = _which_encoders[descriptor]
-            else:
-                sources.append(_function_source(descriptor, name, names))
+        names = _names(root)
+        namespace = _namespace(names)
+        sources = [
+            _function_source(descriptor, name, names)
+            for descriptor, name in names.items()
+            if descriptor not in _encoders
+        ]
         # The source is built only from descriptor names (checked identifiers, repr()'d
         # JSON keys), never from request data.
         exec(compile("\n\n".join(sources), "<otlp-json-encoders>", "exec"), namespace)  # noqa: S102
@@ -106,9 +119,36 @@ def _compile(root: Any) -> _Encoder:
         return _encoders[root]
 
 
-def _function_source(descriptor: Any, name: str, names: dict[Any, str]) -> str:
+def _names(root: Any) -> dict[Any, str]:
+    """A function name for ``root`` and every message type it reaches."""
+    names: dict[Any, str] = {}
+    pending = [root]
+    while pending:
+        descriptor = pending.pop()
+        if descriptor in names:
+            continue
+        check_supported(descriptor)
+        names[descriptor] = f"_enc_{len(names)}"
+        pending.extend(field.message_type for field in descriptor.fields if field.message_type)
+    return names
+
+
+def _namespace(names: dict[Any, str]) -> dict[str, Any]:
+    """The helpers, and the encoders already compiled, under the names given here."""
+    namespace = dict(_HELPERS)
+    for descriptor, name in names.items():
+        if descriptor in _encoders:
+            namespace[name] = _encoders[descriptor]
+            if descriptor in _which_encoders:
+                namespace[f"{name}_which"] = _which_encoders[descriptor]
+    return namespace
+
+
+def _function_source(
+    descriptor: Any, name: str, names: dict[Any, str], *, shallow: bool = False
+) -> str:
     oneof = single_oneof(descriptor)
-    if oneof is not None:
+    if oneof is not None and not shallow:
         # Two functions: the probes of the scalar members, then WhichOneof for the rest,
         # which a parent that inlines the probes calls directly.
         fields = descriptor.fields
@@ -139,7 +179,7 @@ def _function_source(descriptor: Any, name: str, names: dict[Any, str]) -> str:
                 done.add(group.name)
                 lines += _oneof_lines(group.fields, group.name, names)
             continue
-        lines += _field_lines(field, names)
+        lines += _field_lines(field, names, shallow=shallow)
     lines.append("    return d")
     return "\n".join(lines)
 
@@ -204,11 +244,11 @@ def _inline_oneof_lines(field: Any, names: dict[Any, str]) -> list[str]:
     ]
 
 
-def _field_lines(field: Any, names: dict[Any, str]) -> list[str]:
+def _field_lines(field: Any, names: dict[Any, str], *, shallow: bool = False) -> list[str]:
     key = repr(field.json_name)
     value = _value(field, names)
     if field.is_repeated:
-        return _repeated_lines(field, key, value, names)
+        return _repeated_lines(field, key, value, names, shallow=shallow)
     if field.message_type is not None:
         child = names[field.message_type]
         if single_oneof(field.message_type) is not None:
@@ -236,10 +276,14 @@ def _field_lines(field: Any, names: dict[Any, str]) -> list[str]:
     return [f"    x = {access(field)}", f"    if {test}: d[{key}] = {value}"]
 
 
-def _repeated_lines(field: Any, key: str, value: str, names: dict[Any, str]) -> list[str]:
+def _repeated_lines(
+    field: Any, key: str, value: str, names: dict[Any, str], *, shallow: bool = False
+) -> list[str]:
     # A slice of a repeated field is a list, made in C: iterating the container itself
     # goes through __getitem__ until upb raises (and formats) an IndexError.
     head = [f"    v = {access(field)}", "    if v:", "        v = v[:]"]
+    if field.message_type is not None and shallow:
+        return [*head, f"        d[{key}] = v"]
     if field.message_type is not None:
         return [*head, f"        d[{key}] = list(map({names[field.message_type]}, v))"]
     if field.type in INT64_TYPES:
