@@ -25,7 +25,7 @@ from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.backup.reader import BackupReader
 from otlp_failover.backup.writer import BackupWriter
 from otlp_failover.drain.job import DrainJob
-from otlp_failover.drain.ports import CheckpointStore, DrainLease
+from otlp_failover.drain.ports import CheckpointStore, DrainLeases, DrainUnit
 from otlp_failover.exporters.otlphttp import OtlpHttpExporter, new_pool
 from otlp_failover.failover.cached_store import CachedStateStore
 from otlp_failover.failover.health import LevelHealth
@@ -67,7 +67,7 @@ class Runtime:
         # backup level, the reader of the probe, the drain and /status.
         sites = {
             config.name: BackupReader(
-                S3ObjectStore(aws.s3, config.bucket), BackupLayout(config.prefix)
+                S3ObjectStore(aws.s3, config.bucket), BackupLayout(config.prefix, config.shards)
             )
             for level in settings.failover.priority_levels
             for config in level
@@ -132,9 +132,9 @@ class Runtime:
 
     def drain_job(
         self,
-        continue_later: Callable[[Sequence[Signal]], bool] | None = None,
+        continue_later: Callable[[Sequence[DrainUnit]], bool] | None = None,
         *,
-        lease: DrainLease | None = None,
+        leases: DrainLeases | None = None,
         checkpoints: CheckpointStore | None = None,
         levels: Sequence[Level] | None = None,
         limits: DrainLimits | None = None,
@@ -147,7 +147,7 @@ class Runtime:
             state=self.store,
             levels=self.levels if levels is None else levels,
             otlp_levels=self.settings.failover.otlp_levels,
-            lease=lease or drain_store,
+            leases=leases or drain_store,
             checkpoints=checkpoints or drain_store,
             limits=limits or self.settings.drain,
             metrics=self.telemetry,

@@ -132,8 +132,8 @@ class KillingCheckpoints:
         self._inner = inner
         self.switch = switch
 
-    def load(self, signal: Signal) -> Checkpoint:
-        return self._inner.load(signal)
+    def load(self, unit: DrainUnit) -> Checkpoint:
+        return self._inner.load(unit)
 
-    def save(self, signal: Signal, checkpoint: Checkpoint) -> None:
-        self.switch.around("save", partial(self._inner.save, signal, checkpoint))
+    def save(self, unit: DrainUnit, checkpoint: Checkpoint) -> None:
+        self.switch.around("save", partial(self._inner.save, unit, checkpoint))

@@ -29,12 +29,12 @@ from tests.e2e.sdk import SdkClient
 MAX_RETRIES = 3
 EXPORTS = MAX_RETRIES + 2  # two more after the switch go straight to the backup
 KEY = re.compile(
-    r"^backup/(traces|metrics|logs)/\d{4}/\d{2}/\d{2}/\d{2}/\d{8}T\d{6}\.\d{6}Z-\w+\.jsonl$"
+    r"^backup/(traces|metrics|logs)/s\d{2}/\d{4}/\d{2}/\d{2}/\d{2}/\d{8}T\d{6}\.\d{6}Z-\w+\.jsonl$"
 )
 
 
 def backup_lines(stack: LocalStack, signal: Signal) -> list[bytes]:
-    """Every line of the signal's backup objects, oldest object first."""
+    """Every line of the signal's backup objects, shard by shard, oldest object first."""
     assert stack.aws is not None
     s3 = stack.aws.s3()
     listed = s3.list_objects_v2(Bucket=stack.config.bucket_name, Prefix=f"backup/{signal}/")

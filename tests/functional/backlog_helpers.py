@@ -31,21 +31,23 @@ def seed_backlog(
     objects: int,
     lines_per_object: int = 1,
     bad: Set[str] = frozenset(),
+    shard: str = "s00",
+    signal_prefix: str = "",
 ) -> list[str]:
-    """``objects`` backup objects of ``lines_per_object`` lines; returns the span names in order.
-
-    Names listed in ``bad`` are written as lines that do not decode.
+    """``objects`` backup objects of ``lines_per_object`` lines in one shard; returns the
+    span names in order. Names listed in ``bad`` are written as lines that do not decode.
     """
     layout, s3, names = BackupLayout("backup"), aws.s3(), []
     for o in range(objects):
         lines = []
         for n in range(lines_per_object):
-            name = f"o{o:04d}-l{n:03d}"
+            name = f"{signal_prefix}o{o:04d}-l{n:03d}"
             names.append(name)
             lines.append(
                 b'{"resourceSpans": nope' if name in bad else encode_json(request_named(name))
             )
-        key = layout.new_key(Signal.TRACES, START + timedelta(seconds=o), unique=f"{o:06d}")
+        moment = START + timedelta(seconds=o)
+        key = layout.new_key(Signal.TRACES, moment, f"{signal_prefix}{o:06d}", shard)
         s3.put_object(Bucket=bucket, Key=key, Body=b"\n".join(lines) + b"\n")
     return names
 

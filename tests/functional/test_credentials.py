@@ -122,7 +122,7 @@ def test_after_an_outage_on_a_revoked_key_the_probe_and_drain_use_the_rotated_on
     assert operations.store.read(Signal.TRACES).level == 0
     report = operations.drain_job().run(30)
 
-    assert report.tallies[0].lines == 3  # every backed-up export reached the primary
+    assert sum(t.lines for t in report.tallies) == 3  # every backed-up export reached the primary
     assert [e.headers["authorization"] for e in backend.exports][-1] == KEY_2
     assert backup_lines(aws, keyed_env[settings.BACKUP_BUCKET], Signal.TRACES) == []
 

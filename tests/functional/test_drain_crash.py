@@ -18,7 +18,9 @@ import pytest
 from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
 from otlp_failover.backup.reader import BackupReader
 from otlp_failover.drain.drainer import Drainer
-from otlp_failover.drain.ports import CheckpointStore
+from otlp_failover.drain.pacer import Pacer
+from otlp_failover.drain.ports import CheckpointStore, DrainUnit
+from otlp_failover.drain.sender import BatchSender
 from otlp_failover.failover.levels import Level
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings.environment import DrainLimits, Settings
@@ -35,7 +37,8 @@ from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.backlog_helpers import bucket_keys, received_names, seed_backlog
 
 OBJECTS, LINES_PER_OBJECT = 6, 5  # 30 lines; batches of 4 cross objects and split them
-LIMITS = DrainLimits(rate=10_000.0, batch_lines=4, read_ahead=2, readers=2)
+LIMITS = DrainLimits(rate=10_000.0, batch_lines=4, read_ahead_bytes=1024, readers=2)
+UNIT = DrainUnit(Signal.TRACES, "s00")  # where seed_backlog writes
 
 
 def backup_of(runtime: Runtime) -> BackupReader:
@@ -75,7 +78,8 @@ def test_a_drain_killed_anywhere_loses_nothing_and_resends_nothing_checkpointed(
     switch = KillSwitch(point, at)
 
     def drainer(level: Level, store: CheckpointStore, backup: BackupReader) -> Drainer:
-        return Drainer(Signal.TRACES, level, backup, store, limits=LIMITS)
+        sender = BatchSender(Signal.TRACES, level, Pacer(LIMITS.rate), LIMITS.batch_bytes)
+        return Drainer(UNIT, sender, backup, store, limits=LIMITS)
 
     level = runtime.levels[0]
     fresh_store = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
@@ -113,8 +117,13 @@ def test_the_crash_points_cover_every_call_of_a_full_drain(
     counter = KillSwitch(f"{operation}:never", at=0)
     store = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     drainer = Drainer(
-        Signal.TRACES,
-        killing_level(runtime.levels[0], counter, "post"),
+        UNIT,
+        BatchSender(
+            Signal.TRACES,
+            killing_level(runtime.levels[0], counter, "post"),
+            Pacer(LIMITS.rate),
+            LIMITS.batch_bytes,
+        ),
         killing_reader(reader, counter),
         KillingCheckpoints(store, counter),
         limits=LIMITS,

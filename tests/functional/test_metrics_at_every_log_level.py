@@ -97,8 +97,15 @@ def test_every_handlers_metrics_pass_lambdas_log_filter_at_every_allowed_level(
     assert ingest.lambda_handler(event, context("ingest", 30))["statusCode"] == 200
     backend.set_mode("healthy")
     load_module(functions / "probe" / "app.py").lambda_handler({}, context("probe", 90))
-    drained = load_module(functions / "drain" / "app.py").lambda_handler({}, context("drain", 300))
-    assert drained["drained"]["traces"]["lines"] == 1
+    drain = load_module(functions / "drain" / "app.py")
+    invoked = LambdaInvokes()
+    monkeypatch.setattr(drain, "lambda_client", invoked)
+    drain.lambda_handler({}, context("drain", 300))  # the coordinator starts the workers
+    replayed = 0
+    for payload in invoked.payloads:  # each worker, as Lambda would run it
+        worked = drain.lambda_handler(payload, context("drain", 300))
+        replayed += sum(unit["lines"] for unit in worked["drained"].values())
+    assert replayed == 1
 
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     kept = [line for line in lines if lambda_keeps(line, log_level)]
@@ -109,6 +116,18 @@ def test_every_handlers_metrics_pass_lambdas_log_filter_at_every_allowed_level(
             json.dumps({k: v for k, v in json.loads(x).items() if k != "level"}) for x in lines
         ]
         assert not any(lambda_keeps(line, log_level) for line in unlevelled)  # the filter bites
+
+
+class LambdaInvokes:
+    """The drain's Lambda client: records the asynchronous invocations it is asked for."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def invoke(self, **call: Any) -> dict[str, Any]:
+        assert call["InvocationType"] == "Event"
+        self.payloads.append(json.loads(call["Payload"]))
+        return {"StatusCode": 202}
 
 
 def context(function: str, seconds: float) -> LambdaContext:

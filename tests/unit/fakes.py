@@ -4,7 +4,7 @@
     MemoryStateStore    the StateStore, with DynamoDB's conditional semantics
     MemoryObjectStore   the ObjectStore: a dict bucket listed in key order
     MemoryCheckpoints   the drain's CheckpointStore
-    MemoryLease         the drain's DrainLease
+    MemoryLeases        the drain's DrainLeases
     ScriptedExporter    an Exporter answering from a script, recording every call
     RecordingMetrics    Metrics that keeps what was counted and gauged
 
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from otlp_failover.backup.ports import StoredObject
 from otlp_failover.codec import ExportBody, MediaType
-from otlp_failover.drain.ports import Checkpoint
+from otlp_failover.drain.ports import Checkpoint, DrainUnit
 from otlp_failover.errors import BackupError, StateStoreError
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.failover.state import SignalState
@@ -150,6 +150,8 @@ class MemoryObjectStore:
         self.failing: set[str] = set()
         self.journal = [] if journal is None else journal
         self._lock = threading.Lock()
+        self._outstanding: dict[str, int] = {}  # read and not deleted yet: key -> bytes
+        self.most_outstanding_bytes = 0  # the most bytes ever read and not deleted yet
 
     def put(self, key: str, body: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
         self._check("put")
@@ -177,15 +179,21 @@ class MemoryObjectStore:
     def get(self, key: str) -> bytes:
         self._check("get")
         try:
-            return self.objects[key]
+            body = self.objects[key]
         except KeyError:
             raise BackupError(f"s3://{self.bucket}/{key} does not exist", "NoSuchKey") from None
+        with self._lock:
+            self._outstanding[key] = len(body)
+            outstanding = sum(self._outstanding.values())
+            self.most_outstanding_bytes = max(self.most_outstanding_bytes, outstanding)
+        return body
 
     def delete(self, keys: Sequence[str]) -> None:
         self._check("delete")
         with self._lock:
             for key in keys:
                 self.objects.pop(key, None)
+                self._outstanding.pop(key, None)
         self.journal.append(f"delete {' '.join(keys)}")
 
     def _check(self, op: str) -> None:
@@ -195,39 +203,48 @@ class MemoryObjectStore:
 
 class MemoryCheckpoints:
     def __init__(self, journal: list[str] | None = None) -> None:
-        self.checkpoints: dict[Signal, Checkpoint] = {}
-        self.saves: list[tuple[Signal, Checkpoint]] = []
+        self.checkpoints: dict[DrainUnit, Checkpoint] = {}
+        self.saves: list[tuple[DrainUnit, Checkpoint]] = []
         self.journal = [] if journal is None else journal
 
-    def load(self, signal: Signal) -> Checkpoint:
-        return self.checkpoints.get(signal, Checkpoint())
+    def load(self, unit: DrainUnit) -> Checkpoint:
+        return self.checkpoints.get(unit, Checkpoint())
 
-    def save(self, signal: Signal, checkpoint: Checkpoint) -> None:
-        self.checkpoints[signal] = checkpoint
-        self.saves.append((signal, checkpoint))
+    def save(self, unit: DrainUnit, checkpoint: Checkpoint) -> None:
+        self.checkpoints[unit] = checkpoint
+        self.saves.append((unit, checkpoint))
         self.journal.append(f"save done={' '.join(checkpoint.done)}")
 
 
-class MemoryLease:
-    """Free unless ``held_by_other``; ``release_error`` makes release raise."""
+class MemoryLeases:
+    """Every unit free unless listed in ``held_by_other``; ``release_error`` makes release
+    raise. A refused ``acquire`` asks the holder to go again, as the DynamoDB one does."""
 
-    def __init__(self, held_by_other: bool = False) -> None:
-        self.held_by_other = held_by_other
+    def __init__(self, held_by_other: set[DrainUnit] | None = None) -> None:
+        self.held_by_other = set() if held_by_other is None else held_by_other
         self.release_error = False
-        self.acquired: list[float] = []  # the lease_seconds asked for
-        self.held = False
+        self.acquired: list[tuple[DrainUnit, float]] = []  # unit, lease_seconds asked for
+        self.held: set[DrainUnit] = set()
+        self.asked_again: set[DrainUnit] = set()
+        self._lock = threading.Lock()
 
-    def acquire(self, lease_seconds: float) -> bool:
-        if self.held_by_other:
-            return False
-        self.acquired.append(lease_seconds)
-        self.held = True
-        return True
+    def acquire(self, unit: DrainUnit, lease_seconds: float) -> bool:
+        with self._lock:
+            if unit in self.held_by_other or unit in self.held:
+                self.asked_again.add(unit)
+                return False
+            self.acquired.append((unit, lease_seconds))
+            self.held.add(unit)
+            return True
 
-    def release(self) -> None:
-        self.held = False
+    def release(self, unit: DrainUnit) -> bool:
+        with self._lock:
+            self.held.discard(unit)
+            asked = unit in self.asked_again
+            self.asked_again.discard(unit)
         if self.release_error:
-            raise StateStoreError("releasing the drain lock failed: InternalServerError")
+            raise StateStoreError(f"releasing the {unit} drain lease failed: InternalServerError")
+        return asked
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,17 @@ MOMENT = datetime(2026, 11, 27, 9, 5, 7, 123456, tzinfo=UTC)
 
 
 def test_backup_keys_follow_the_documented_layout_and_sort_by_time() -> None:
-    layout = BackupLayout("backup")
-    key = layout.new_key(Signal.LOGS, MOMENT, unique="abc")
-    assert key == "backup/logs/2026/11/27/09/20261127T090507.123456Z-abc.jsonl"
-    later = layout.new_key(Signal.LOGS, MOMENT.replace(hour=10), unique="000")
+    layout = BackupLayout("backup", shards=16)
+    key = layout.new_key(Signal.LOGS, MOMENT, unique="abc", shard="s05")
+    assert key == "backup/logs/s05/2026/11/27/09/20261127T090507.123456Z-abc.jsonl"
+    later = layout.new_key(Signal.LOGS, MOMENT.replace(hour=10), unique="000", shard="s05")
     assert sorted([later, key]) == [key, later]
+    assert layout.shard_names() == (*(f"s{n:02d}" for n in range(16)), "legacy")
+    # Writes spread over every shard; the older layout's years list apart from them.
+    spread = {layout.new_key(Signal.LOGS, MOMENT).split("/")[2] for _ in range(2000)}
+    assert spread == set(layout.shard_names()[:-1])
+    assert layout.shard_prefix(Signal.LOGS, "legacy") == "backup/logs/20"
+    assert not any(name.startswith("20") for name in layout.shard_names()[:-1])
     assert layout.written_at(key) == MOMENT
     assert layout.processed_key(key).startswith("processed/backup/logs/")
     assert layout.deadletter_key(key).startswith("deadletter/backup/logs/")

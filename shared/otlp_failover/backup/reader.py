@@ -1,4 +1,5 @@
-"""Reading the backup back: the backlog oldest first, its lines, deletes, set-aside lines."""
+"""Reading the backup back: each shard's backlog oldest first, its lines, deletes, set-aside
+lines."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from otlp_failover.backup.backlog import (
     measure_backlog,
 )
 from otlp_failover.backup.layout import BackupLayout
-from otlp_failover.backup.ports import ObjectStore
+from otlp_failover.backup.ports import ObjectStore, StoredObject
 from otlp_failover.signals import Signal
 
 _UNSAFE_METADATA = re.compile(r"[^\x20-\x7e]")
@@ -28,14 +29,31 @@ class BackupReader:
     def bucket(self) -> str:
         return self.store.bucket
 
+    def waiting_shards(self, signal: Signal) -> list[str]:
+        """The signal's shards that hold a waiting object (one LIST request each)."""
+        return [
+            shard
+            for shard in self.layout.shard_names()
+            if next(self.store.list(self.layout.shard_prefix(signal, shard)), None) is not None
+        ]
+
+    def objects(self, signal: Signal, shard: str) -> Iterator[StoredObject]:
+        """The shard's waiting objects, oldest first (keys sort by time within a shard)."""
+        return self.store.list(self.layout.shard_prefix(signal, shard))
+
     def keys(self, signal: Signal) -> Iterator[str]:
-        """The signal's waiting objects, oldest first (the keys sort by time)."""
-        for entry in self.store.list(self.layout.signal_prefix(signal)):
-            yield entry.key
+        """The signal's waiting objects, every shard, each shard oldest first."""
+        for shard in self.layout.shard_names():
+            for entry in self.store.list(self.layout.shard_prefix(signal, shard)):
+                yield entry.key
 
     def lines(self, key: str) -> list[bytes]:
         """The non-empty lines of one object (one OTLP/JSON export request each)."""
-        return [line for line in self.store.get(key).split(b"\n") if line.strip()]
+        body = self.store.get(key)
+        if body.count(b"\n") <= 1 and not body.startswith(b"\n"):
+            # One export per object, the usual case: no copy of a line that may be large.
+            return [body] if body.strip() else []
+        return [line for line in body.split(b"\n") if line.strip()]
 
     def delete(self, keys: list[str]) -> None:
         """Remove drained objects; bucket versioning keeps their last copy for a while."""

@@ -1,43 +1,46 @@
-"""The drain: replays the S3 backup into the signal's current OTLP level, oldest first.
+"""The drain of one unit (a shard of one signal's backlog): oldest first into a level.
 
-Lines are sent in batches (OTLP requests of one signal merge by concatenation), at a
-bounded rate. After each accepted batch the checkpoint records what was accepted before
+Lines are sent in batches (OTLP requests of one signal merge by concatenation) through a
+``BatchSender``. After each accepted batch the checkpoint records what was settled before
 anything is deleted, so a crash or a timeout neither loses a line nor re-sends one that a
-checkpoint covers. Lines the backend refuses as bad data (400/413) are set aside under
-``deadletter/`` with the reason; any other failure stops the run and leaves the rest.
+checkpoint covers. A batch the backend refuses as bad data (400/413) is halved until the
+bad lines are found; each settled half is checkpointed, so a run that ends in the middle
+keeps its progress. Bad lines are set aside under ``deadletter/`` with the reason; any
+other failure stops the run and leaves the rest.
+
+Memory is bounded in bytes: objects are read ahead up to ``read_ahead_bytes`` and a batch
+closes at ``batch_bytes``, whatever the object sizes.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from itertools import islice
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
+from otlp_failover.backup.ports import StoredObject
 from otlp_failover.backup.reader import BackupReader
-from otlp_failover.codec import (
-    ExportBody,
-    MediaType,
-    decode_export_response,
-    decode_json,
-    media_type_of,
-)
-from otlp_failover.drain.ports import Checkpoint, CheckpointStore
+from otlp_failover.codec import decode_json
+from otlp_failover.drain.batch import Batch, Entry
+from otlp_failover.drain.ports import Checkpoint, CheckpointStore, DrainUnit
+from otlp_failover.drain.sender import BatchSender, Sent
 from otlp_failover.errors import BadRequestError
-from otlp_failover.failover.levels import Level
-from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.settings.environment import DrainLimits
-from otlp_failover.signals import Signal
 
 log = logging.getLogger(__name__)
+
+OUT_OF_TIME = "time budget used up"
+SEND_MARGIN_SECONDS = 5.0  # stop gathering this long before the deadline, to send what we have
+_PENDING_PER_READER = 8  # objects queued per reader at most, however small they are
 
 
 @dataclass
 class DrainTally:
-    signal: Signal
+    unit: DrainUnit
     objects: int = 0  # objects fully drained and deleted
     lines: int = 0  # export requests accepted by the backend
     requests: int = 0  # POSTs made
@@ -46,194 +49,140 @@ class DrainTally:
     stopped: str = ""  # why the run ended early ("" = backlog empty)
 
 
-@dataclass
-class _Batch:
-    """Lines gathered for one POST, where each came from, and the objects it completes."""
-
-    lines: list[tuple[str, int, bytes]] = field(default_factory=list)
-    completed: list[str] = field(default_factory=list)
-    size: int = 0
-
-    def add(self, key: str, number: int, line: bytes) -> None:
-        self.lines.append((key, number, line))
-        self.size += len(line)
-
-    def full(self, limits: DrainLimits) -> bool:
-        return len(self.lines) >= limits.batch_lines or self.size >= limits.batch_bytes
-
-    def checkpoint(self) -> Checkpoint:
-        """What is true once this batch was accepted."""
-        if not self.lines or self.lines[-1][0] in self.completed:
-            return Checkpoint(done=tuple(self.completed))
-        key, number, _ = self.lines[-1]
-        return Checkpoint(done=tuple(self.completed), partial=key, line=number + 1)
-
-
-# Decoded lines: (key, line number, raw line, message); refused ones carry a reason instead.
-_Line = tuple[str, int, bytes, Any]
-_BadLine = tuple[str, int, bytes, str]
-
-OUT_OF_TIME = "time budget used up"
-SEND_MARGIN_SECONDS = 5.0  # stop gathering this long before the deadline, to send what we have
-
-
 class Drainer:
     def __init__(
         self,
-        signal: Signal,
-        level: Level,
+        unit: DrainUnit,
+        sender: BatchSender,
         backup: BackupReader,
         checkpoints: CheckpointStore,
         *,
         limits: DrainLimits,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
         on_progress: Callable[[DrainTally], None] = lambda _: None,
     ) -> None:
-        self.signal = signal
-        self.level = level
+        self.unit = unit
+        self._sender = sender
         self._backup = backup
         self._checkpoints = checkpoints
         self._limits = limits
         self._clock = clock
-        self._sleep = sleep
         self._on_progress = on_progress
-        self._next_send = 0.0
+        self._tally = DrainTally(unit)
 
     def run(self, deadline: float) -> DrainTally:
         """Drain until the backlog is empty, a send fails, or ``deadline`` (monotonic) nears."""
-        tally = DrainTally(self.signal)
-        checkpoint = self._finish_deletes(self._checkpoints.load(self.signal), tally)
-        batch = _Batch()
-        for key, lines in self._objects():
-            for number in range(checkpoint.lines_done(key), len(lines)):
-                batch.add(key, number, lines[number])
+        tally = self._tally
+        checkpoint = self._finish_deletes(self._checkpoints.load(self.unit))
+        batch = Batch()
+        pool = ThreadPoolExecutor(self._limits.readers, thread_name_prefix="drain-read")
+        try:
+            for key, lines in self._objects(pool):
+                for number in range(checkpoint.lines_done(key), len(lines)):
+                    batch.add(key, number, lines[number])
+                    if batch.full(self._limits):
+                        checkpoint = self._send(batch, checkpoint, deadline)
+                        if tally.stopped:
+                            return self._done()
+                        batch = Batch()
+                batch.complete(key)
                 if batch.full(self._limits):
-                    checkpoint = self._send(batch, checkpoint, tally, deadline)
+                    checkpoint = self._send(batch, checkpoint, deadline)
                     if tally.stopped:
-                        return tally
-                    batch = _Batch()
-            batch.completed.append(key)
-            if self._clock() >= deadline - SEND_MARGIN_SECONDS:
-                tally.stopped = OUT_OF_TIME
-                break
-        if batch.lines or batch.completed:
-            self._send(batch, checkpoint, tally, deadline)
-        return tally
+                        return self._done()
+                    batch = Batch()
+                if self._clock() >= deadline - SEND_MARGIN_SECONDS:
+                    tally.stopped = OUT_OF_TIME
+                    break
+            if batch:
+                self._send(batch, checkpoint, deadline)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return self._done()
 
-    def _objects(self) -> Iterator[tuple[str, list[bytes]]]:
-        """Objects with their lines, read ahead in parallel but yielded oldest first."""
-        keys = self._backup.keys(self.signal)
-        with ThreadPoolExecutor(self._limits.readers, thread_name_prefix="drain-read") as pool:
-            while True:
-                chunk = list(islice(keys, self._limits.read_ahead))
-                if not chunk:
-                    return
-                yield from zip(chunk, pool.map(self._backup.lines, chunk), strict=True)
+    def _done(self) -> DrainTally:
+        self._tally.requests = self._sender.requests
+        self._tally.rejected_items = self._sender.rejected_items
+        return self._tally
 
-    def _send(
-        self, batch: _Batch, checkpoint: Checkpoint, tally: DrainTally, deadline: float
-    ) -> Checkpoint:
-        """POST the batch; once accepted, checkpoint it, then delete the finished objects."""
-        good, bad = self._decode(batch)
-        if good:
-            verdict = self._post(good, deadline, tally)
-            if verdict is None:  # refused as bad data: find which lines, one at a time
-                isolated = self._isolate(good, deadline, tally)
-                if isolated is None:
-                    return checkpoint
-                good, refused = isolated
-                bad += refused
-            elif not verdict:
-                return checkpoint
-        for key, number, line, reason in bad:
-            self._backup.dead_letter(key, number, line, reason)
-        tally.dead_lettered += len(bad)
-        tally.lines += len(good)
-        checkpoint = batch.checkpoint()
-        self._checkpoints.save(self.signal, checkpoint)
-        return self._finish_deletes(checkpoint, tally)
+    # -- reading ---------------------------------------------------------------------------
 
-    def _finish_deletes(self, checkpoint: Checkpoint, tally: DrainTally) -> Checkpoint:
+    def _objects(self, pool: ThreadPoolExecutor) -> Iterator[tuple[str, list[bytes]]]:
+        """Objects with their lines, read ahead in parallel up to ``read_ahead_bytes``, but
+        yielded oldest first. An object larger than that is read alone."""
+        pending: deque[tuple[StoredObject, Future[list[bytes]]]] = deque()
+        queued_bytes = 0
+        most_queued = self._limits.readers * _PENDING_PER_READER
+        for entry in self._backup.objects(self.unit.signal, self.unit.shard):
+            while pending and (
+                queued_bytes + entry.size > self._limits.read_ahead_bytes
+                or len(pending) >= most_queued
+            ):
+                done, lines = pending.popleft()
+                queued_bytes -= done.size
+                yield done.key, lines.result()
+            pending.append((entry, pool.submit(self._backup.lines, entry.key)))
+            queued_bytes += entry.size
+        while pending:
+            done, lines = pending.popleft()
+            yield done.key, lines.result()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _send(self, batch: Batch, checkpoint: Checkpoint, deadline: float) -> Checkpoint:
+        """Settle every line of the batch (accepted or set aside), checkpointing as it goes,
+        and delete the finished objects. Returns the checkpoint that holds."""
+        decoded: list[Any] = []  # per entry: the message, or None if it was set aside
+        for entry in batch.entries:
+            try:
+                decoded.append(decode_json(self.unit.signal, entry.line))
+            except BadRequestError as exc:
+                self._set_aside(entry, f"does not decode: {exc.message}")
+                decoded.append(None)
+        settled = self._settle(batch, decoded, 0, len(decoded), deadline)
+        return checkpoint if settled is None else settled
+
+    def _settle(
+        self, batch: Batch, decoded: list[Any], start: int, end: int, deadline: float
+    ) -> Checkpoint | None:
+        """Send the lines of ``entries[start:end]``; if refused as bad data, halve them,
+        left half first, until each bad line is alone and set aside. Every settled part is
+        checkpointed, so a run that stops part-way keeps what it settled. None when the
+        backend failed (or time ran out) before the part was settled."""
+        sent_at = [i for i in range(start, end) if decoded[i] is not None]
+        if not sent_at:
+            return self._settled(batch, end - 1)
+        sent = self._sender.send([decoded[i] for i in sent_at], deadline)
+        if sent is Sent.ACCEPTED:
+            self._tally.lines += len(sent_at)
+            return self._settled(batch, end - 1)
+        if sent is Sent.REFUSED and len(sent_at) == 1:
+            self._set_aside(batch.entries[sent_at[0]], "refused by the backend as bad data")
+            return self._settled(batch, end - 1)
+        if sent is Sent.REFUSED:
+            middle = sent_at[len(sent_at) // 2]
+            if self._settle(batch, decoded, start, middle, deadline) is None:
+                return None
+            return self._settle(batch, decoded, middle, end, deadline)
+        self._tally.stopped = OUT_OF_TIME if sent is Sent.NO_TIME else self._sender.last_failure
+        return None
+
+    def _set_aside(self, entry: Entry, reason: str) -> None:
+        self._backup.dead_letter(entry.key, entry.number, entry.line, reason)
+        self._tally.dead_lettered += 1
+
+    def _settled(self, batch: Batch, index: int) -> Checkpoint:
+        checkpoint = batch.settled_through(index)
+        self._checkpoints.save(self.unit, checkpoint)
+        batch.finished.update(checkpoint.done)
+        return self._finish_deletes(checkpoint)
+
+    def _finish_deletes(self, checkpoint: Checkpoint) -> Checkpoint:
         if not checkpoint.done:
             return checkpoint
         self._backup.delete(list(checkpoint.done))
-        tally.objects += len(checkpoint.done)
+        self._tally.objects += len(checkpoint.done)
         checkpoint = replace(checkpoint, done=())
-        self._checkpoints.save(self.signal, checkpoint)
-        self._on_progress(tally)
+        self._checkpoints.save(self.unit, checkpoint)
+        self._on_progress(self._tally)
         return checkpoint
-
-    def _decode(self, batch: _Batch) -> tuple[list[_Line], list[_BadLine]]:
-        good: list[_Line] = []
-        bad: list[_BadLine] = []
-        for key, number, line in batch.lines:
-            try:
-                good.append((key, number, line, decode_json(self.signal, line)))
-            except BadRequestError as exc:
-                bad.append((key, number, line, f"does not decode: {exc.message}"))
-        return good, bad
-
-    def _post(self, lines: list[_Line], deadline: float, tally: DrainTally) -> bool | None:
-        """True if accepted, None if refused as bad data, False if the backend failed."""
-        merged = self.signal.request_class()
-        for _, _, _, message in lines:
-            merged.MergeFrom(message)
-        body = ExportBody(self.signal, MediaType.PROTOBUF, None, merged, merged.SerializeToString())
-        self._pace()
-        result = self.level.export(body, deadline)
-        tally.requests += 1
-        if result.outcome is Outcome.ACCEPTED:
-            self._note_partial_success(result, tally)
-            return True
-        if result.outcome is Outcome.REJECTED:
-            return None
-        tally.stopped = f"level {self.level.index} ({self.level.name}) failed: {result.reason}"
-        log.warning("drain of %s stopped: %s", self.signal, tally.stopped)
-        return False
-
-    def _note_partial_success(self, result: ExportResult, tally: DrainTally) -> None:
-        """A backend may drop items inside a 200; say so, since nobody else will."""
-        media = media_type_of(result.content_type)
-        if not result.body or media is None:
-            return
-        response = decode_export_response(self.signal, result.body, media)
-        partial = getattr(response, "partial_success", None)
-        rejected = sum(
-            getattr(partial, field, 0)
-            for field in ("rejected_spans", "rejected_data_points", "rejected_log_records")
-        )
-        if rejected:
-            tally.rejected_items += rejected
-            log.warning(
-                "the backend dropped %d %s items of a replayed batch: %s",
-                rejected,
-                self.signal,
-                getattr(partial, "error_message", ""),
-            )
-
-    def _isolate(
-        self, lines: list[_Line], deadline: float, tally: DrainTally
-    ) -> tuple[list[_Line], list[_BadLine]] | None:
-        """Resend one line at a time: refused lines are bad data, the rest are accepted.
-
-        None when the backend failed part-way: nothing is checkpointed, so the lines accepted
-        one by one are sent again next run (a duplicate, never a loss).
-        """
-        good: list[_Line] = []
-        bad: list[_BadLine] = []
-        for entry in lines:
-            accepted = self._post([entry], deadline, tally)
-            if accepted is False:
-                return None
-            if accepted is None:
-                bad.append((entry[0], entry[1], entry[2], "refused by the backend as bad data"))
-            else:
-                good.append(entry)
-        return good, bad
-
-    def _pace(self) -> None:
-        wait = self._next_send - self._clock()
-        if wait > 0:
-            self._sleep(wait)
-        self._next_send = max(self._clock(), self._next_send) + 1.0 / self._limits.rate

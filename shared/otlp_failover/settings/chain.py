@@ -91,6 +91,7 @@ class S3Config:
     name: str
     bucket: str
     prefix: str = DEFAULT_BACKUP_PREFIX
+    shards: int = DEFAULT_BACKUP_SHARDS
 
 
 ExporterConfig = OtlpHttpConfig | S3Config
@@ -274,14 +275,24 @@ def _retry(where: str, raw: Any) -> RetryConfig:
 
 
 def _s3(where: str, name: str, raw: Mapping[str, Any]) -> S3Config:
-    _no_unknown(where, raw, {"bucket", "prefix"})
+    _no_unknown(where, raw, {"bucket", "prefix", "shards"})
     bucket = raw.get("bucket")
     if not isinstance(bucket, str) or not bucket:
         raise ConfigError(f"{where}.bucket", "is required")
     prefix = raw.get("prefix", DEFAULT_BACKUP_PREFIX)
     if not isinstance(prefix, str) or not prefix.strip("/"):
         raise ConfigError(f"{where}.prefix", "must be a non-empty key prefix")
-    return S3Config(name=name, bucket=bucket, prefix=prefix.strip("/"))
+    prefix = prefix.strip("/")
+    if prefix.split("/", 1)[0] in RESERVED_PREFIXES:
+        raise ConfigError(
+            f"{where}.prefix",
+            f"must not start with {' or '.join(RESERVED_PREFIXES)}: the bucket's lifecycle "
+            "rules expire those prefixes, so an undrained backlog would be lost",
+        )
+    shards = _positive_int(raw, "shards", DEFAULT_BACKUP_SHARDS, where)
+    if shards > MAX_BACKUP_SHARDS:
+        raise ConfigError(f"{where}.shards", f"must be at most {MAX_BACKUP_SHARDS}")
+    return S3Config(name=name, bucket=bucket, prefix=prefix, shards=shards)
 
 
 def _no_unknown(where: str, raw: Mapping[str, Any], known: set[str]) -> None:
@@ -290,14 +301,15 @@ def _no_unknown(where: str, raw: Mapping[str, Any], known: set[str]) -> None:
         raise ConfigError(f"{where}.{sorted(unknown)[0]}", "unknown field")
 
 
-def _positive_int(raw: Mapping[str, Any], key: str, default: int) -> int:
+def _positive_int(raw: Mapping[str, Any], key: str, default: int, where: str = "") -> int:
+    name = f"{where}.{key}" if where else key
     value = raw.get(key, default)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(key, f"must be a whole number, got {value!r}") from None
+        raise ConfigError(name, f"must be a whole number, got {value!r}") from None
     if isinstance(value, bool) or number < 1 or str(number) != str(value).strip():
-        raise ConfigError(key, f"must be a whole number >= 1, got {value!r}")
+        raise ConfigError(name, f"must be a whole number >= 1, got {value!r}")
     return number
 
 

@@ -39,15 +39,20 @@ AUTH_MODE = "AUTH_MODE"  # "token": bearer tokens from INGEST_TOKEN_SECRET; "iam
 INGEST_TOKEN_SECRET = "INGEST_TOKEN_SECRET"  # noqa: S105 - a variable name
 MAX_BODY_BYTES = "MAX_BODY_BYTES"
 MAX_DECOMPRESSED_BYTES = "MAX_DECOMPRESSED_BYTES"
+BACKUP_SHARDS = "BACKUP_SHARDS"
 DRAIN_FUNCTION_NAME = "DRAIN_FUNCTION_NAME"
 DRAIN_RATE = "DRAIN_RATE"
 DRAIN_BATCH_LINES = "DRAIN_BATCH_LINES"
+DRAIN_CONCURRENCY = "DRAIN_CONCURRENCY"
+DRAIN_TIMEOUT = "DRAIN_TIMEOUT"  # the drain function's timeout, seconds (template: DrainTimeout)
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"  # Powertools reads the same variable
 LAMBDA_LOG_LEVEL = "AWS_LAMBDA_LOG_LEVEL"  # set by Lambda from LoggingConfig.ApplicationLogLevel
 
 # API Gateway / Lambda hard limit is 6 MB for the whole event; the body is base64 inside it.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024 + 512 * 1024
-DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+# The collector's OTLP receiver default (confighttp max_request_body_size): the backup
+# write of an export this large fits a 512 MB function.
+DEFAULT_MAX_DECOMPRESSED_BYTES = 20 * 1024 * 1024
 DEFAULT_STATE_CACHE_TTL = 5.0
 # A rotated backend key is used within this many seconds, or at once when the backend
 # refuses the old one (401/403); one Secrets Manager read per secret and instance per TTL.
@@ -58,17 +63,28 @@ DEFAULT_METRICS_NAMESPACE = "OtlpFailover"
 DEFAULT_DRAIN_RATE = 20.0  # requests per second into a backend that just recovered
 DEFAULT_DRAIN_BATCH_LINES = 200
 DEFAULT_DRAIN_BATCH_BYTES = 2 * 1024 * 1024
-DEFAULT_DRAIN_READ_AHEAD = 32  # objects fetched in parallel ahead of sending
-DEFAULT_DRAIN_READERS = 8
+# Bytes of objects fetched ahead of sending, per worker; an object larger than this is read
+# alone. With one batch and one object being decoded, a worker holds a few times this.
+DEFAULT_DRAIN_READ_AHEAD_BYTES = 16 * 1024 * 1024
+DEFAULT_DRAIN_READERS = 4  # parallel GETs per worker: S3 latency, not CPU, bounds a worker
+DEFAULT_DRAIN_CONCURRENCY = 8  # workers at once, one per (signal, shard)
+DEFAULT_DRAIN_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
 class DrainLimits:
-    rate: float = DEFAULT_DRAIN_RATE  # requests per second to the backend
+    rate: float = DEFAULT_DRAIN_RATE  # requests per second to the backend, all workers together
     batch_lines: int = DEFAULT_DRAIN_BATCH_LINES  # export requests merged into one POST
     batch_bytes: int = DEFAULT_DRAIN_BATCH_BYTES
-    read_ahead: int = DEFAULT_DRAIN_READ_AHEAD
+    read_ahead_bytes: int = DEFAULT_DRAIN_READ_AHEAD_BYTES
     readers: int = DEFAULT_DRAIN_READERS
+    concurrency: int = DEFAULT_DRAIN_CONCURRENCY
+    timeout: float = DEFAULT_DRAIN_TIMEOUT  # one drain invocation's time limit
+
+    @property
+    def worker_rate(self) -> float:
+        """Each of ``concurrency`` workers paces itself at its share of the total rate."""
+        return self.rate / self.concurrency
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,8 @@ class Settings:
             drain=DrainLimits(
                 rate=_number(env, DRAIN_RATE, DEFAULT_DRAIN_RATE) or DEFAULT_DRAIN_RATE,
                 batch_lines=max(1, int(_number(env, DRAIN_BATCH_LINES, DEFAULT_DRAIN_BATCH_LINES))),
+                concurrency=max(1, int(_number(env, DRAIN_CONCURRENCY, DEFAULT_DRAIN_CONCURRENCY))),
+                timeout=_number(env, DRAIN_TIMEOUT, DEFAULT_DRAIN_TIMEOUT),
             ),
         )
 
@@ -191,7 +209,12 @@ def _simple_chain(env: Mapping[str, str]) -> dict[str, Any]:
             exporter["retry_on_failure"] = {"max_elapsed_time": env[EXPORT_RETRY_BUDGET]}
         levels.append([{f"otlphttp/{name}": exporter}])
     if env.get(BACKUP_BUCKET):
-        backup = {"bucket": env[BACKUP_BUCKET], "prefix": env.get(BACKUP_PREFIX) or "backup"}
+        backup: dict[str, Any] = {
+            "bucket": env[BACKUP_BUCKET],
+            "prefix": env.get(BACKUP_PREFIX) or "backup",
+        }
+        if env.get(BACKUP_SHARDS):
+            backup["shards"] = env[BACKUP_SHARDS]
         levels.append([{"s3/backup": backup}])
     raw: dict[str, Any] = {"priority_levels": levels}
     for key, var in (

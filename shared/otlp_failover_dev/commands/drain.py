@@ -1,8 +1,9 @@
 """``otlp-failover drain``: replay the S3 backup now, with a progress bar and a final tally.
 
 It runs the drain Lambda's own code on this machine, with the environment of the local
-stack or of a deployed drain function (``--function``), and takes the same lock, so it
-never runs beside a scheduled drain.
+stack or of a deployed drain function (``--function``): one worker thread per group of
+(signal, shard), each under the same lease a drain Lambda takes, so it never drains a
+shard beside a scheduled drain. One progress bar per signal.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +35,11 @@ def add_drain_command(commands: Any) -> None:
         "--signal", action="append", choices=["traces", "metrics", "logs"], help="repeatable"
     )
     parser.add_argument("--rate", type=float, help="requests per second (default: the function's)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="units (signal, shard) drained at once (default: the function's)",
+    )
     parser.add_argument("--budget", default="15m", help="stop after this long (15m)")
     parser.set_defaults(run=run_drain_command)
 
@@ -68,7 +75,7 @@ def _drain(args: argparse.Namespace) -> int:
     from otlp_failover.drain.drainer import DrainTally  # noqa: PLC0415
     from otlp_failover.runtime import Runtime  # noqa: PLC0415
     from otlp_failover.signals import Signal  # noqa: PLC0415
-    from otlp_failover_dev.commands.progress import ProgressBar  # noqa: PLC0415
+    from otlp_failover_dev.commands.progress import ProgressBars  # noqa: PLC0415
 
     runtime = Runtime.build()
     backup = runtime.backup
@@ -76,37 +83,54 @@ def _drain(args: argparse.Namespace) -> int:
         print("otlp-failover drain: this chain has no S3 backup level", file=sys.stderr)
         return 1
     signals = [Signal(s) for s in args.signal or [s.value for s in Signal]]
-    # The progress bar's total: counted in full (someone is watching, not an API limit).
-    total = sum(backup.backlog(s, max_objects=sys.maxsize, max_seconds=60).objects for s in signals)
-    bar = ProgressBar(total, "draining")
-    finished: dict[Signal, int] = {}
+    # The bars' totals: counted in full (someone is watching, not an API limit).
+    totals = {
+        s.value: backup.backlog(s, max_objects=sys.maxsize, max_seconds=60).objects for s in signals
+    }
+    bars = ProgressBars(totals)
+    finished: dict[str, int] = {}  # unit -> objects drained
+    requests: dict[str, int] = {}
+    lock = threading.Lock()
 
     def progress(tally: DrainTally) -> None:
-        finished[tally.signal] = tally.objects
-        bar.update(sum(finished.values()), f"{tally.signal.value}: {tally.lines} requests")
+        signal = tally.unit.signal.value
+        with lock:
+            finished[str(tally.unit)], requests[str(tally.unit)] = tally.objects, tally.lines
+            done = sum(n for unit, n in finished.items() if unit.startswith(f"{signal}/"))
+            sent = sum(n for unit, n in requests.items() if unit.startswith(f"{signal}/"))
+        bars.update(signal, done, f"{sent} requests")
 
     limits = runtime.settings.drain
     if args.rate:
         limits = replace(limits, rate=args.rate)
+    if args.workers:
+        limits = replace(limits, concurrency=args.workers)
     job = runtime.drain_job(limits=limits)
     report = job.run(parse_duration(args.budget), signals, on_progress=progress)
-    bar.update(sum(finished.values()))
-    bar.close()
+    bars.close()
     if not report.ran:
         print(f"not drained: {report.skipped.get('*', 'unknown reason')}")
         return 1
     now = datetime.now(UTC)
-    print(f"{'signal':8} {'objects':>8} {'requests':>9} {'set aside':>9} {'left':>6}  note")
+    print(
+        f"{'signal':8} {'shards':>6} {'objects':>8} {'requests':>9} {'set aside':>9} "
+        f"{'left':>6}  note"
+    )
     for signal in signals:
-        tally = next((t for t in report.tallies if t.signal is signal), DrainTally(signal))
+        tallies = [t for t in report.tallies if t.unit.signal is signal]
         left = backup.backlog(signal)
-        note = tally.stopped or report.skipped.get(signal.value, "done")
+        stopped = sorted({t.stopped for t in tallies if t.stopped})
+        skipped = sorted(
+            {why for unit, why in report.skipped.items() if unit.startswith(signal.value)}
+        )
+        note = "; ".join(stopped + skipped) or "done"
         age = left.oldest_age_seconds(now)
         if age is not None:
             note += f" (oldest left: {age:.0f}s)"
         print(
-            f"{signal.value:8} {tally.objects:>8} {tally.lines:>9} {tally.dead_lettered:>9} "
+            f"{signal.value:8} {len(tallies):>6} {sum(t.objects for t in tallies):>8} "
+            f"{sum(t.lines for t in tallies):>9} {sum(t.dead_lettered for t in tallies):>9} "
             f"{left.objects:>6}  {note}"
         )
-    stopped = any(t.stopped for t in report.tallies)
-    return 1 if stopped else 0
+    stopped_any = any(t.stopped for t in report.tallies)
+    return 1 if stopped_any else 0

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from otlp_failover.drain.job import DrainReport
+from otlp_failover.drain.worker import DrainReport
 from otlp_failover.runtime import Runtime
 from otlp_failover.signals import Signal
 
@@ -27,6 +27,7 @@ class LocalOperations:
         self.drain_job = runtime.drain_job()
         self._on_drain = on_drain or (lambda _: None)
         self._drain_lock = threading.Lock()
+        self._asked_again = threading.Event()  # a start while a drain ran: run once more
         self._started: list[threading.Thread] = []
 
     def probe(self) -> None:
@@ -35,14 +36,21 @@ class LocalOperations:
         self.prober.report_backlog()
 
     def drain(self) -> DrainReport | None:
-        """One drain run; skipped when one is already running in this process."""
+        """One drain run, its workers side by side. A start while one runs in this process
+        is recorded, not dropped: the running drain goes round once more."""
         if not self._drain_lock.acquire(blocking=False):
+            self._asked_again.set()
             return None
         try:
             while True:
+                self._asked_again.clear()
                 report = self.drain_job.run(DRAIN_BUDGET_SECONDS)
                 self._on_drain(report)
-                if not report.unfinished:  # like the Lambda, continue while time ran out
+                # Like the Lambda, continue while time ran out; and go round once more when a
+                # start came meanwhile, unless this round found nothing waiting (so callers
+                # that keep asking cannot keep it running).
+                asked = self._asked_again.is_set() and bool(report.tallies)
+                if not report.unfinished and not asked:
                     return report
         finally:
             self._drain_lock.release()

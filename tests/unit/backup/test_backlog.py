@@ -1,35 +1,56 @@
-"""measure_backlog: the listing stops at its object cap or its time cap, and says so."""
+"""measure_backlog: shard by shard, the listing stops at its object cap (shared by the
+shards) or its time cap, and says so; each shard's oldest key gives the exact age."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from otlp_failover.backup.backlog import MAX_COUNTED_OBJECTS, Backlog, measure_backlog
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.signals import Signal
 from tests.unit.fakes import MemoryObjectStore
 
-LAYOUT = BackupLayout("backup")
+LAYOUT = BackupLayout("backup", shards=4)
 TRACES = Signal.TRACES
 FIRST = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-def store_of(count: int) -> MemoryObjectStore:
+def store_of(count: int, shards: int = 4) -> MemoryObjectStore:
+    """``count`` objects, one second apart, dealt round the first ``shards`` shards."""
     store = MemoryObjectStore()
     for index in range(count):
-        moment = FIRST.replace(second=index % 60, minute=index // 60 % 60, hour=9 + index // 3600)
-        store.put(LAYOUT.new_key(TRACES, moment, f"{index:06}"), b"x" * 10, "", {})
+        shard = LAYOUT.shard_names()[index % shards]
+        key = LAYOUT.new_key(TRACES, FIRST + timedelta(seconds=index), f"{index:06}", shard)
+        store.put(key, b"x" * 10, "", {})
     return store
 
 
-def test_a_small_backlog_is_counted_in_full() -> None:
-    assert measure_backlog(store_of(3), LAYOUT, TRACES) == Backlog(3, 30, FIRST)
+def test_a_small_backlog_is_counted_in_full_per_shard() -> None:
+    backlog = measure_backlog(store_of(3), LAYOUT, TRACES)
+    assert backlog == Backlog(3, 30, FIRST, shards={"s00": 1, "s01": 1, "s02": 1})
+    assert backlog.as_dict(FIRST)["shards"] == {"s00": 1, "s01": 1, "s02": 1}
 
 
-def test_the_count_stops_at_the_object_cap_and_is_a_lower_bound() -> None:
-    backlog = measure_backlog(store_of(25), LAYOUT, TRACES, max_objects=10)
-    assert (backlog.objects, backlog.bytes, backlog.truncated) == (10, 100, True)
+def test_the_oldest_object_is_the_oldest_of_every_shard() -> None:
+    store = store_of(8)
+    older = LAYOUT.new_key(TRACES, FIRST - timedelta(hours=1), "older", "s03")
+    store.put(older, b"x", "", {})
+    assert measure_backlog(store, LAYOUT, TRACES).oldest == FIRST - timedelta(hours=1)
+
+
+def test_keys_of_the_unsharded_layout_count_under_the_legacy_shard() -> None:
+    store = store_of(2)
+    store.put("backup/traces/2026/11/27/08/20261127T080000.000000Z-old.jsonl", b"x", "", {})
+    backlog = measure_backlog(store, LAYOUT, TRACES)
+    assert backlog.shards == {"s00": 1, "s01": 1, "legacy": 1}
+    assert backlog.oldest == FIRST - timedelta(hours=1)
+
+
+def test_the_cap_is_shared_by_the_shards_and_the_count_is_a_lower_bound() -> None:
+    backlog = measure_backlog(store_of(40, shards=1), LAYOUT, TRACES, max_objects=10)
+    per_shard = 10 // len(LAYOUT.shard_names())
+    assert (backlog.objects, backlog.bytes, backlog.truncated) == (per_shard, 10 * per_shard, True)
     assert backlog.oldest == FIRST  # from the first page: exact
     assert backlog.as_dict(FIRST)["truncated"] is True
 
@@ -37,12 +58,13 @@ def test_the_count_stops_at_the_object_cap_and_is_a_lower_bound() -> None:
 def test_the_count_stops_at_the_time_cap() -> None:
     ticks = itertools.count()  # one second per look at the clock
     backlog = measure_backlog(
-        store_of(25), LAYOUT, TRACES, max_seconds=4.0, clock=lambda: float(next(ticks))
+        store_of(25, shards=1), LAYOUT, TRACES, max_seconds=4.0, clock=lambda: float(next(ticks))
     )
-    assert (backlog.objects, backlog.truncated, backlog.oldest) == (4, True, FIRST)
+    assert backlog.truncated and backlog.oldest == FIRST and 0 < backlog.objects < 25
 
 
-def test_the_default_cap_is_ten_s3_pages() -> None:
+def test_the_default_cap_is_ten_s3_pages_over_all_shards() -> None:
     assert MAX_COUNTED_OBJECTS == 10 * 1000
-    backlog = measure_backlog(store_of(MAX_COUNTED_OBJECTS + 5), LAYOUT, TRACES, max_seconds=60)
-    assert (backlog.objects, backlog.truncated) == (MAX_COUNTED_OBJECTS, True)
+    store = store_of(MAX_COUNTED_OBJECTS + 5)
+    backlog = measure_backlog(store, LAYOUT, TRACES, max_seconds=60)
+    assert backlog.truncated and backlog.objects <= MAX_COUNTED_OBJECTS

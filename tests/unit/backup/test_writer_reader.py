@@ -18,7 +18,7 @@ from otlp_failover.signals import Signal
 from tests.unit.fakes import MemoryObjectStore
 
 TRACES = Signal.TRACES
-LAYOUT = BackupLayout("backup")
+LAYOUT = BackupLayout("backup", shards=1)  # one shard: keys sort by time across writes
 MOMENT = datetime(2026, 11, 27, 9, 5, 7, tzinfo=UTC)
 
 
@@ -47,7 +47,7 @@ def test_an_export_becomes_one_object_holding_one_otlp_json_line() -> None:
     store = MemoryObjectStore()
     result = writer(store).export(body(spans("a", "b")), deadline=DEADLINE)
     (key,) = store.objects
-    assert key.startswith("backup/traces/2026/11/27/09/20261127T090507.000000Z-")
+    assert key.startswith("backup/traces/s00/2026/11/27/09/20261127T090507.000000Z-")
     line = store.objects[key]
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     assert decode_json(TRACES, line.rstrip(b"\n")) == spans("a", "b")
@@ -117,7 +117,7 @@ def test_the_backlog_counts_objects_and_bytes_and_dates_the_oldest_by_its_key() 
     backup = writer(store, [MOMENT, MOMENT + timedelta(minutes=1)])
     sizes = [backup.export(body(spans(name)), DEADLINE).stored_bytes for name in ("a", "b")]
     backlog = BackupReader(store, LAYOUT).backlog(TRACES)
-    assert backlog == Backlog(objects=2, bytes=sum(sizes), oldest=MOMENT)
+    assert backlog == Backlog(objects=2, bytes=sum(sizes), oldest=MOMENT, shards={"s00": 2})
     assert backlog.oldest_age_seconds(MOMENT + timedelta(seconds=90)) == 90.0
     assert BackupReader(store, LAYOUT).backlog(Signal.LOGS) == Backlog(0, 0, None)
 

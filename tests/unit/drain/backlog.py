@@ -8,10 +8,13 @@ from typing import Any
 
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.codec import encode_json
+from otlp_failover.drain.ports import DrainUnit
 from otlp_failover.signals import Signal
 from tests.unit.fakes import MemoryObjectStore, ScriptedExporter
 
-LAYOUT = BackupLayout("backup")
+LAYOUT = BackupLayout("backup", shards=4)
+SHARD = "s00"
+UNIT = DrainUnit(Signal.TRACES, SHARD)
 MOMENT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
@@ -28,12 +31,16 @@ def line(name: str, signal: Signal = Signal.TRACES) -> bytes:
 
 
 def seed(
-    store: MemoryObjectStore, *objects: Sequence[str | bytes], signal: Signal = Signal.TRACES
+    store: MemoryObjectStore,
+    *objects: Sequence[str | bytes],
+    signal: Signal = Signal.TRACES,
+    shard: str = SHARD,
 ) -> list[str]:
-    """One backup object per sequence (a name is a line, bytes are a raw line); the keys,
-    oldest first. Written newest first, so only the keys' order makes the drain's order."""
+    """One backup object per sequence (a name is a line, bytes are a raw line), all in one
+    shard; the keys, oldest first. Written newest first, so only the keys' order makes the
+    drain's order."""
     keys = [
-        LAYOUT.new_key(signal, MOMENT + timedelta(minutes=index), unique=f"obj{index}")
+        LAYOUT.new_key(signal, MOMENT + timedelta(minutes=index), f"obj{index}", shard)
         for index in range(len(objects))
     ]
     for key, lines in reversed(list(zip(keys, objects, strict=True))):

@@ -1,20 +1,25 @@
 """The Drainer over a dict bucket, in-memory checkpoints and a scripted backend: batching,
-order, checkpoints before deletes, resuming, bad data, failures, time and rate."""
+order, checkpoints before deletes, resuming, bad data found by bisection, failures, time,
+rate, Retry-After, gzip and the bounds in bytes and keys."""
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from otlp_failover.backup.reader import BackupReader
+from otlp_failover.codec import encode_json
 from otlp_failover.drain.drainer import OUT_OF_TIME, Drainer, DrainTally
-from otlp_failover.drain.ports import Checkpoint
+from otlp_failover.drain.pacer import Pacer
+from otlp_failover.drain.ports import MAX_DONE_KEYS, Checkpoint
+from otlp_failover.drain.sender import THROTTLED_TRIES, BatchSender
 from otlp_failover.failover.levels import Level
 from otlp_failover.failover.outcomes import ExportResult, Outcome
 from otlp_failover.settings.environment import DrainLimits
 from otlp_failover.signals import Signal
-from tests.unit.drain.backlog import LAYOUT, backlog_keys, line, names, seed, sent
+from tests.unit.drain.backlog import LAYOUT, UNIT, backlog_keys, line, names, seed, sent
 from tests.unit.fakes import (
     Answer,
     ExportCall,
@@ -50,16 +55,19 @@ class Drain:
         batch_lines: int = DEFAULT.batch_lines,
         batch_bytes: int = DEFAULT.batch_bytes,
         rate: float = FAST,
+        read_ahead_bytes: int = DEFAULT.read_ahead_bytes,
     ) -> DrainTally:
         backend.journal = self.journal
+        pacer = Pacer(rate, self.clock, self.clock.sleep)
         drainer = Drainer(
-            TRACES,
-            Level(0, (backend,)),
+            UNIT,
+            BatchSender(TRACES, Level(0, (backend,)), pacer, batch_bytes),
             BackupReader(self.store, LAYOUT),
             self.checkpoints,
-            limits=DrainLimits(rate, batch_lines, batch_bytes, readers=2),
+            limits=DrainLimits(
+                rate, batch_lines, batch_bytes, read_ahead_bytes=read_ahead_bytes, readers=2
+            ),
             clock=self.clock,
-            sleep=self.clock.sleep,
         )
         return drainer.run(deadline)
 
@@ -112,13 +120,13 @@ def test_the_checkpoint_is_saved_after_each_accepted_batch_before_any_delete() -
         "delete B",
         "save done=",
     ]
-    assert drain.checkpoints.saves[0] == (TRACES, Checkpoint(partial=a, line=2))
+    assert drain.checkpoints.saves[0] == (UNIT, Checkpoint(partial=a, line=2))
 
 
 def test_a_run_resumes_inside_an_object_without_resending_what_the_checkpoint_covers() -> None:
     drain = Drain()
     a, _ = seed(drain.store, ["a0", "a1", "a2"], ["b0"])
-    drain.checkpoints.checkpoints[TRACES] = Checkpoint(partial=a, line=2)
+    drain.checkpoints.checkpoints[UNIT] = Checkpoint(partial=a, line=2)
     primary = backend()
     tally = drain.run(primary)
     assert sent(primary) == [["a2", "b0"]]
@@ -128,7 +136,7 @@ def test_a_run_resumes_inside_an_object_without_resending_what_the_checkpoint_co
 def test_a_run_first_deletes_the_objects_a_checkpoint_marks_done() -> None:
     drain = Drain()
     a, _ = seed(drain.store, ["a0"], ["b0"])
-    drain.checkpoints.checkpoints[TRACES] = Checkpoint(done=(a,))
+    drain.checkpoints.checkpoints[UNIT] = Checkpoint(done=(a,))
     drain.journal.clear()
     primary = backend()
     tally = drain.run(primary)
@@ -150,26 +158,61 @@ def test_an_undecodable_line_is_dead_lettered_and_the_rest_is_sent() -> None:
     assert drain.store.metadata[target]["reason"].startswith("does not decode")
 
 
-def test_a_refused_batch_is_resent_line_by_line_and_only_the_bad_line_set_aside() -> None:
+def test_a_refused_batch_is_halved_until_the_bad_line_is_alone_and_set_aside() -> None:
     drain = Drain()
     (a,) = seed(drain.store, ["g0", "bad", "g2"])
     primary = refusing("bad")
     tally = drain.run(primary)
-    assert sent(primary) == [["g0", "bad", "g2"], ["g0"], ["bad"], ["g2"]]
-    assert (tally.lines, tally.dead_lettered, tally.requests) == (2, 1, 4)
+    assert sent(primary) == [["g0", "bad", "g2"], ["g0"], ["bad", "g2"], ["bad"], ["g2"]]
+    assert (tally.lines, tally.dead_lettered, tally.requests) == (2, 1, 5)
     target = LAYOUT.deadletter_key(a.removesuffix(".jsonl") + "-line1.jsonl")
     assert drain.store.metadata[target]["reason"] == "refused by the backend as bad data"
     assert backlog_keys(drain.store) == []
 
 
-def test_a_failure_while_isolating_checkpoints_nothing_and_sets_nothing_aside() -> None:
+def test_bisection_finds_one_bad_line_among_many_in_a_logarithmic_number_of_requests() -> None:
+    drain = Drain()
+    seed(drain.store, [f"g{n}" for n in range(200)] + ["bad"] + [f"h{n}" for n in range(55)])
+    primary = refusing("bad")
+    tally = drain.run(primary, batch_lines=256)
+    assert (tally.lines, tally.dead_lettered) == (255, 1)
+    assert tally.requests <= 2 * 8 + 1  # one line by one would take 257
+
+
+def test_each_settled_half_is_checkpointed_so_a_failure_keeps_what_was_settled() -> None:
     drain = Drain()
     keys = seed(drain.store, ["g0", "bad", "g2"])
     primary = backend(Outcome.REJECTED, Outcome.ACCEPTED, Outcome.FAILED)
     tally = drain.run(primary)
     assert tally.stopped.startswith("level 0 (otlphttp/primary) failed")
-    assert (tally.lines, tally.dead_lettered, drain.checkpoints.saves) == (0, 0, [])
-    assert backlog_keys(drain.store) == keys
+    assert (tally.lines, tally.dead_lettered) == (1, 0)
+    assert drain.checkpoints.checkpoints[UNIT] == Checkpoint(partial=keys[0], line=1)
+    again = backend()
+    drain.run(again)
+    assert sent(again) == [["bad", "g2"]]  # g0 is not sent again
+
+
+def test_runs_too_short_to_isolate_a_bad_line_still_progress_and_finish() -> None:
+    """The livelock of line-by-line isolation: each run ends before the batch is done.
+    With checkpointed halves every run settles something, so a few runs finish."""
+    drain = Drain()
+    seed(drain.store, [f"g{n}" for n in range(63)] + ["bad"])
+    accepted: list[str] = []
+
+    def slow_refusing(call: ExportCall) -> Outcome:
+        drain.clock.advance(2.0)
+        if "bad" in names(call.body.message):
+            return Outcome.REJECTED
+        accepted.extend(names(call.body.message))
+        return Outcome.ACCEPTED
+
+    primary = ScriptedExporter("otlphttp/primary", script=slow_refusing)
+    runs = 0
+    while backlog_keys(drain.store) and runs < 20:
+        drain.run(primary, deadline=drain.clock() + 10.0, batch_lines=64)  # ~2 sends a run
+        runs += 1
+    assert backlog_keys(drain.store) == [] and runs > 1
+    assert sorted(accepted) == sorted(f"g{n}" for n in range(63))  # each accepted once
 
 
 def test_the_first_backend_failure_stops_the_run_and_the_next_run_resumes_after_it() -> None:
@@ -180,7 +223,7 @@ def test_the_first_backend_failure_stops_the_run_and_the_next_run_resumes_after_
     assert tally.stopped == "level 0 (otlphttp/primary) failed: HTTP 503"
     assert sent(primary) == [["a0", "a1"], ["b0", "b1"]]  # c was never sent
     assert backlog_keys(drain.store) == keys  # nothing deleted: b's batch completed a
-    assert drain.checkpoints.checkpoints[TRACES] == Checkpoint(partial=keys[0], line=2)
+    assert drain.checkpoints.checkpoints[UNIT] == Checkpoint(partial=keys[0], line=2)
     again = backend()
     assert drain.run(again, batch_lines=2).stopped == ""
     assert sent(again) == [["b0", "b1"], ["c0", "c1"]]
@@ -222,6 +265,87 @@ def test_items_a_backend_drops_inside_a_200_are_tallied() -> None:
         content_type="application/x-protobuf",
     )
     assert drain.run(backend(accepted)).rejected_items == 2
+
+
+def test_replays_are_gzip_compressed_protobuf_of_the_merged_lines() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0"], ["b0"])
+    primary = backend()
+    drain.run(primary)
+    (body,) = primary.bodies
+    assert body.encoding == "gzip"
+    assert gzip.decompress(body.raw) == body.message.SerializeToString()
+    assert names(body.message) == ["a0", "b0"]
+
+
+def test_a_retry_after_pauses_every_send_and_the_batch_is_sent_again() -> None:
+    drain = Drain()
+    seed(drain.store, ["a0"])
+    throttled = ExportResult(Outcome.FAILED, "otlphttp/primary", status=429, retry_after=7.0)
+    primary = ScriptedExporter("otlphttp/primary", (throttled,), clock=drain.clock)
+    tally = drain.run(primary)
+    assert (tally.stopped, tally.lines, tally.requests) == ("", 1, 2)
+    assert primary.times[1] - primary.times[0] >= 7.0
+
+
+def test_a_backend_that_keeps_asking_for_a_pause_stops_the_run() -> None:
+    drain = Drain()
+    keys = seed(drain.store, ["a0"])
+    throttled = ExportResult(Outcome.FAILED, "otlphttp/primary", status=429, retry_after=1.0)
+    primary = backend(*[throttled] * THROTTLED_TRIES)
+    tally = drain.run(primary)
+    assert tally.stopped.startswith("level 0 (otlphttp/primary) failed")
+    assert tally.requests == THROTTLED_TRIES and backlog_keys(drain.store) == keys
+
+
+def test_a_checkpoint_lists_at_most_max_done_keys_objects_whatever_the_batch_size() -> None:
+    drain = Drain()
+    seed(drain.store, *[[f"x{n}"] for n in range(MAX_DONE_KEYS * 2 + 3)])
+    primary = backend()
+    tally = drain.run(primary, batch_lines=10_000)
+    assert max(len(checkpoint.done) for _, checkpoint in drain.checkpoints.saves) == MAX_DONE_KEYS
+    assert tally.objects == MAX_DONE_KEYS * 2 + 3 and len(primary.calls) == 3
+
+
+def test_objects_are_read_ahead_within_the_byte_bound() -> None:
+    drain = Drain()
+    seed(drain.store, *[[f"y{n}" * 50] for n in range(12)])
+    size = len(drain.store.objects[backlog_keys(drain.store)[0]])
+    drain.run(backend(), batch_lines=1, read_ahead_bytes=3 * size)
+    # Read and not yet deleted: the read-ahead, the object in hand and the one whose
+    # deletion waits for the next checkpoint. Without the byte bound all 12 are read at once.
+    assert drain.store.most_outstanding_bytes <= 5 * size
+    assert backlog_keys(drain.store) == []
+
+
+def big_line(items: int) -> bytes:
+    message = TRACES.request_class()
+    spans = message.resource_spans.add().scope_spans.add().spans
+    for n in range(items):
+        spans.add().name = f"big{n:04d}"
+    return bytes(encode_json(message))
+
+
+def test_a_line_larger_than_the_batch_is_replayed_in_pieces_of_the_batch_size() -> None:
+    drain = Drain()
+    seed(drain.store, [big_line(600)])
+    primary = backend()
+    tally = drain.run(primary, batch_bytes=2_000)
+    assert len(primary.bodies) > 3
+    assert all(len(body.message.SerializeToString()) <= 2_000 for body in primary.bodies)
+    assert [n for names_ in sent(primary) for n in names_] == [f"big{n:04d}" for n in range(600)]
+    assert (tally.lines, tally.objects) == (1, 1)
+
+
+def test_a_piece_that_fails_leaves_the_whole_line_for_the_next_run() -> None:
+    drain = Drain()
+    keys = seed(drain.store, [big_line(600)])
+    primary = backend(Outcome.ACCEPTED, Outcome.FAILED)
+    tally = drain.run(primary, batch_bytes=2_000)
+    assert tally.stopped.startswith("level 0") and backlog_keys(drain.store) == keys
+    again = backend()
+    drain.run(again, batch_bytes=2_000)
+    assert [n for names_ in sent(again) for n in names_] == [f"big{n:04d}" for n in range(600)]
 
 
 def test_an_empty_backlog_sends_nothing() -> None:
