@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Self, TypeVar
+from typing import Protocol, Self, TypeVar
 
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings import environment as settings
@@ -27,14 +27,17 @@ from otlp_failover_dev.chaos.scale import Scale
 from otlp_failover_dev.chaos.tally import Row
 from otlp_failover_dev.chaos.watch import LevelWatch
 from otlp_failover_dev.items import deliveries
+from otlp_failover_dev.ledger import Ledger
 from otlp_failover_dev.local.backend import OtlpBackend
-from otlp_failover_dev.local.operations import LocalOperations
+from otlp_failover_dev.local.operations import DRAIN_BUDGET_SECONDS, LocalOperations
 from otlp_failover_dev.local.stack import LocalStack, LocalStackConfig
 from otlp_failover_dev.traffic import Traffic
 
 PROTOCOLS = ("protobuf", "json")  # clients alternate: both codecs meet every fault
 # A deployment's settings, shortened so that a scenario takes seconds, not minutes. None
 # changes what is delivered, only how soon: a hanging backend fails an export after 1 s.
+# (Not so for exports of many MiB, which a backend may take longer to accept: a scenario
+# sending those keeps the deployment's timeout through ``Scenario.environment``.)
 GATEWAY_ENVIRONMENT: dict[str, str | None] = {
     settings.EXPORT_TIMEOUT: "1s",
     settings.EXPORT_RETRY_BUDGET: "300ms",
@@ -42,6 +45,17 @@ GATEWAY_ENVIRONMENT: dict[str, str | None] = {
 }
 POLL_SECONDS = 0.1
 T = TypeVar("T")
+
+
+class Client(Protocol):
+    """Anything that sends items and keeps a ledger per signal: the SDK clients, or a
+    scenario's own sender (``add_client``)."""
+
+    @property
+    def ledgers(self) -> Mapping[Signal, Ledger]: ...
+
+    def stop(self) -> None:
+        """Send nothing new; every export sent gets its answer."""
 
 
 class Chaos:
@@ -56,6 +70,7 @@ class Chaos:
         run_id: str | None = None,
         seed: int = 0,
         primary_headers: Mapping[str, str] | None = None,
+        environment: Mapping[str, str | None] | None = None,
     ) -> None:
         self.scenario = scenario
         self.scale = scale
@@ -72,10 +87,12 @@ class Chaos:
         self._with_secondary = secondary
         self._operations = operations
         self._primary_headers = dict(primary_headers or {})
+        self._environment = {**GATEWAY_ENVIRONMENT, **(environment or {})}
         self._stack: LocalStack | None = None
         self._ops: LocalOperations | None = None
         self._watch: LevelWatch | None = None
         self._clients: list[Traffic] = []
+        self._senders: list[Client] = []  # a scenario's own, counted like the SDK clients
 
     def __enter__(self) -> Self:
         try:
@@ -127,7 +144,7 @@ class Chaos:
             operations=self._operations,
             primary_headers=self._primary_headers,
             primary_headers_secret_name=f"chaos/{name}/primary-headers",
-            extra_environment={**self.proxies.environment(), **GATEWAY_ENVIRONMENT},
+            extra_environment={**self.proxies.environment(), **self._environment},
         )
         self._stack = LocalStack(config, handler_factory=lambda: self.instances).start()
         assert self._stack.aws is not None
@@ -169,9 +186,14 @@ class Chaos:
             self._clients.append(client)
             client.start()
 
+    def add_client(self, client: Client) -> None:
+        """A sender of the scenario's own: flushed and counted with the SDK clients."""
+        self._senders.append(client)
+
     def stop_clients(self) -> None:
         """Every client flushes its queues, in parallel (each waits for its answers)."""
-        threads = [threading.Thread(target=client.stop) for client in self._clients]
+        clients: list[Client] = [*self._clients, *self._senders]
+        threads = [threading.Thread(target=client.stop) for client in clients]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -213,9 +235,12 @@ class Chaos:
         if not self.recover(0):
             self.problem(f"not every signal was back on level 0 within {self.scale.settle:g}s")
             return
-        # Done when a drain of ours ran (none other was running in this process: the one a
-        # recovery starts on its own thread has finished) and the backup is empty after it.
-        while _quietly(self.ops.drain) is None or self.backlog("backup/"):
+        # Done when a drain run of ours ended and the backup is empty after it. Ours runs as
+        # another drain invocation would, beside any scheduled one, with leases of its own
+        # (a job's leases are re-entrant for that job): asking the stack's drain while it
+        # runs only sends it round again, so polling it would keep it running for ever.
+        drain = self.ops.runtime.drain_job()
+        while _quietly(lambda: drain.run(DRAIN_BUDGET_SECONDS)) is None or self.backlog("backup/"):
             if time.monotonic() > deadline:
                 self.problem(f"the backlog was not drained within {self.scale.settle:g}s")
                 return
@@ -260,7 +285,8 @@ class Chaos:
         notes = [self._level_path(), *self.notes]
         if refusals:
             notes.append(f"{len(refusals)} exports answered 503")
-        ledgers = [client.ledgers[signal] for client in self._clients for signal in Signal]
+        clients: list[Client] = [*self._clients, *self._senders]
+        ledgers = [ledger for client in clients for ledger in client.ledgers.values()]
         return Row.count(self.scenario, ledgers, self.received(), notes, self.problems)
 
     def _levels(self) -> dict[Signal, int]:

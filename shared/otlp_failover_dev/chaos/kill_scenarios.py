@@ -1,25 +1,32 @@
 """Scenarios that kill the drain and the probe at random points while clients keep sending.
 
-The drain: a backlog from a real outage, replayed by drainers killed at a random call of
-a random operation (after a POST was accepted, around a checkpoint write, around a
-delete, while reading), each restarted fresh; a last clean drain finishes the job. Only
-a batch accepted but not yet checkpointed may arrive twice.
+The drain: a backlog from a real outage, sharded, replayed by several workers at once
+(one per waiting (signal, shard)), each killed at a random call of a random operation
+(after a POST was accepted, around a checkpoint write, around a delete, while reading)
+and restarted fresh; a last clean drain finishes the job. Only a batch accepted but not
+yet checkpointed may arrive twice.
 
 The probe: outages one after another, each followed by a probe killed after a level
 accepted its probe but before the state write (or after the write, before it starts the
 drain); the next probe run must still bring every signal back. The probe works on the
 signals side by side: the others' threads finish their pass (a real kill would stop them
-too; they only recover sooner).
+too; they only recover sooner). The outages' backlog, spread over the shards, is left for
+the last drain, which deals the waiting (signal, shard) units to several workers at once.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
 from otlp_failover.drain.drainer import Drainer
+from otlp_failover.drain.pacer import Pacer
+from otlp_failover.drain.ports import DrainUnit
+from otlp_failover.drain.sender import BatchSender
 from otlp_failover.settings.environment import DrainLimits
 from otlp_failover.signals import Signal
 from otlp_failover_dev.chaos.harness import Chaos
@@ -33,7 +40,8 @@ from otlp_failover_dev.faults import (
 )
 
 # Small batches over many objects: many calls, so a kill lands mid-object and mid-batch.
-KILL_LIMITS = DrainLimits(rate=1000.0, batch_lines=3, read_ahead=2, readers=2)
+KILL_LIMITS = DrainLimits(rate=1000.0, batch_lines=3, read_ahead_bytes=4096, readers=2)
+KILLED_WORKERS = 3  # workers side by side in each round, on different units
 # Drain kill points, and whether the batch in flight may then arrive twice.
 DRAIN_POINTS = {
     "post:after": True,  # accepted, not yet checkpointed: sent again
@@ -62,19 +70,19 @@ def drain_killed(chaos: Chaos) -> None:
     runtime = chaos.ops.runtime
     backup = runtime.backup
     assert backup is not None
-    layout = backup.layout
     checkpoints = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
     may_repeat: set[str] = set()
     kills: Counter[str] = Counter()
-    for _ in range(chaos.scale.kills):
-        waiting = [s for s in Signal if chaos.backlog(layout.signal_prefix(s))]
-        if not waiting:
-            break
-        point = chaos.rng.choice(sorted(DRAIN_POINTS))
-        switch = KillSwitch(point, at=chaos.rng.randint(1, 3))
+    killed_units: set[DrainUnit] = set()
+    most_at_once = 0
+    lock = threading.Lock()
+
+    def worker(unit: DrainUnit, point: str, at: int) -> None:
+        switch = KillSwitch(point, at=at)
+        level = killing_level(runtime.levels[0], switch, "post")
         drainer = Drainer(
-            chaos.rng.choice(waiting),
-            killing_level(runtime.levels[0], switch, "post"),
+            unit,
+            BatchSender(unit.signal, level, Pacer(KILL_LIMITS.rate), KILL_LIMITS.batch_bytes),
             killing_reader(backup, switch),
             KillingCheckpoints(checkpoints, switch),
             limits=KILL_LIMITS,
@@ -82,9 +90,26 @@ def drain_killed(chaos: Chaos) -> None:
         try:
             drainer.run(time.monotonic() + DRAIN_RUN_SECONDS)
         except Killed:
-            kills[point] += 1
-            if DRAIN_POINTS[point]:
-                may_repeat.update(switch.in_flight)
+            with lock:
+                kills[point] += 1
+                if DRAIN_POINTS[point]:
+                    may_repeat.update(switch.in_flight)
+
+    rounds = max(1, chaos.scale.kills // KILLED_WORKERS)
+    for _ in range(rounds):
+        waiting = [
+            DrainUnit(signal, shard) for signal in Signal for shard in backup.waiting_shards(signal)
+        ]
+        if not waiting:
+            break
+        units = chaos.rng.sample(waiting, min(KILLED_WORKERS, len(waiting)))
+        killed_units.update(units)
+        most_at_once = max(most_at_once, len(units))
+        # The kill points are drawn here, in order, so a seed replays the same run.
+        points = [chaos.rng.choice(sorted(DRAIN_POINTS)) for _ in units]
+        calls = [chaos.rng.randint(1, 3) for _ in units]
+        with ThreadPoolExecutor(len(units), thread_name_prefix="killed-drain") as pool:
+            list(pool.map(worker, units, points, calls))
     chaos.expect(sum(kills.values()) > 0, "no kill landed: the backlog was too small")
     chaos.settle()  # the last, clean drain
     repeated = {name for name, times in chaos.received().items() if times > 1}
@@ -92,7 +117,10 @@ def drain_killed(chaos: Chaos) -> None:
         repeated <= may_repeat,
         f"{len(repeated - may_repeat)} items sent again though a checkpoint covered them",
     )
-    chaos.note(f"{sum(kills.values())} drain kills ({', '.join(sorted(kills))})")
+    chaos.note(
+        f"{sum(kills.values())} drain kills ({', '.join(sorted(kills))}) "
+        f"over {len(killed_units)} (signal, shard) units, up to {most_at_once} workers at once"
+    )
 
 
 def probe_killed(chaos: Chaos) -> None:
@@ -121,8 +149,18 @@ def probe_killed(chaos: Chaos) -> None:
             chaos.expect(level == expected, f"{cut} on level {level} after a kill at {point}")
         chaos.expect(chaos.recover(0, timeout=15), f"the probe after a kill at {point} failed")
     chaos.expect(sum(kills.values()) > 0, "no probe kill landed")
+    # What the last drain finds: the outages' backlog over many shards, dealt to workers.
+    plan = chaos.ops.drain_job.plan()
+    units = [unit for group in plan.groups for unit in group]
+    chaos.expect(
+        len(plan.groups) > 1,
+        f"{len(units)} waiting shards went to {len(plan.groups)} drain worker(s), not several",
+    )
     chaos.settle()
-    chaos.note(f"{sum(kills.values())} probe kills ({', '.join(sorted(kills))})")
+    chaos.note(
+        f"{sum(kills.values())} probe kills ({', '.join(sorted(kills))}); backlog of "
+        f"{len(units)} shards drained by {len(plan.groups)} workers at once"
+    )
 
 
 def _starter(switch: KillSwitch) -> Callable[[Signal], None]:

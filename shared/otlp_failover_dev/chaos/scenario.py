@@ -18,6 +18,8 @@ class Scenario:
     race: bool = False  # many more clients (Scale.race_clients)
     # The primary demands these headers, kept in a secret as a deployment keeps them.
     primary_headers: Mapping[str, str] = field(default_factory=dict)
+    # Settings of the gateway's own, over the suite's shortened ones (None: the default).
+    environment: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def outage(

@@ -13,6 +13,7 @@ from otlp_failover_dev.chaos import (
     backend_scenarios,
     hostile_scenarios,
     kill_scenarios,
+    size_scenarios,
 )
 from otlp_failover_dev.chaos.harness import Chaos
 from otlp_failover_dev.chaos.scale import Scale
@@ -24,6 +25,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *hostile_scenarios.SCENARIOS,
     *aws_scenarios.SCENARIOS,
     *kill_scenarios.SCENARIOS,
+    *size_scenarios.SCENARIOS,
 )
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
 
@@ -40,6 +42,7 @@ def run_scenario(scenario: Scenario, scale: Scale, seed: int = 0, run_id: str = 
         run_id=run_id or uuid.uuid4().hex[:6],
         seed=seed,
         primary_headers=scenario.primary_headers,
+        environment=scenario.environment,
     )
     with chaos:
         try:
