@@ -1,5 +1,6 @@
 """An export at the decompressed cap fails over to the moto bucket in a multipart upload,
-as exactly encode_json's line, and drains back into the primary."""
+as complete export requests of at most LINE_BYTES each, one per line, which together are
+the export, and drains back into the primary."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from otlp_failover.aws.s3 import PART_BYTES
-from otlp_failover.codec import encode_json
+from otlp_failover.backup.writer import LINE_BYTES
+from otlp_failover.codec import decode_json, encode_json
 from otlp_failover.settings.environment import DEFAULT_MAX_DECOMPRESSED_BYTES
+from otlp_failover.signals import Signal
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
 from tests.functional.backlog_helpers import bucket_keys, received_names
@@ -65,9 +68,29 @@ def test_an_export_at_the_cap_fails_over_whole_and_drains_back(
     (key,) = bucket_keys(aws, backup_bucket, "backup/")
     s3 = aws.s3()
     stored = s3.get_object(Bucket=backup_bucket, Key=key)
-    line = stored["Body"].read()
-    assert line == encode_json(request) + b"\n"  # one line, byte for byte
-    assert len(line) > 2 * PART_BYTES and "-" in stored["ETag"]  # S3's multipart ETag: md5-parts
+    body = stored["Body"].read()
+    assert len(body) > 2 * PART_BYTES and "-" in stored["ETag"]  # S3's multipart ETag: md5-parts
+    lines = body.removesuffix(b"\n").split(b"\n")
+    pieces = [decode_json(Signal.TRACES, line) for line in lines]
+    assert len(pieces) >= request.ByteSize() // LINE_BYTES
+    assert all(piece.ByteSize() <= LINE_BYTES for piece in pieces)
+    joined = ExportTraceServiceRequest()
+    for piece in pieces:
+        joined.MergeFrom(piece)
+    # Together the lines are the export: every span, in order, under its resource and scope.
+    spans = [
+        (r.resource, s.scope, x)
+        for r in request.resource_spans
+        for s in r.scope_spans
+        for x in s.spans
+    ]
+    assert [
+        (r.resource, s.scope, x)
+        for r in joined.resource_spans
+        for s in r.scope_spans
+        for x in s.spans
+    ] == spans
+    assert all(line == encode_json(piece) for line, piece in zip(lines, pieces, strict=True))
     assert stored["Metadata"] == {"items": str(len(names))}
     assert s3.list_multipart_uploads(Bucket=backup_bucket).get("Uploads", []) == []
 

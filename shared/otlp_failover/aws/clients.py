@@ -19,7 +19,9 @@ AWS_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
     retries={"max_attempts": 2, "mode": "standard"},
-    max_pool_connections=16,
+    # The local stack and `otlp-failover drain` run 8 drain workers of 4 readers each on one
+    # client; a pool smaller than that drops connections ("Connection pool is full").
+    max_pool_connections=40,
 )
 # Shorter still for Secrets Manager, and one attempt: a header secret is read inside an
 # export's deadline (at most 3 s here), and its cache serves the last good value (or fails

@@ -1,11 +1,14 @@
-"""The backup level's exporter: one object per export request, one OTLP/JSON line in it.
+"""The backup level's exporter: one object per export request, OTLP/JSON lines in it.
 
 The object is written before the client is answered, so a 200 means the data is stored.
 It is encrypted by the bucket's default encryption (SSE-S3, or the KMS key the template
 names), so the writer needs no key of its own.
 The line format is the collector file exporter's, so each line replays with curl.
-The line is streamed into the store as it is encoded (``encode_json_chunks``): an export
-at the decompressed cap never exists as a whole document of Python objects, nor as one
+An export is one line unless it is larger than ``LINE_BYTES`` of protobuf; a larger one
+is cut into complete export requests that mean the same together (``codec/split.py``),
+one line each, so that the drain never parses a line of tens of MB at once. The lines
+are streamed into the store as they are encoded (``encode_json_chunks``): an export at
+the decompressed cap never exists as a whole document of Python objects, nor as one
 40-50 MB bytes object.
 """
 
@@ -18,14 +21,16 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
-from itertools import chain
+from typing import Any
 
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.backup.ports import ObjectStore
 from otlp_failover.codec import ExportBody, check_ids
 from otlp_failover.codec.json_stream import encode_json_chunks
+from otlp_failover.codec.split import split_request
 from otlp_failover.errors import BackupError, BadRequestError
 from otlp_failover.failover.outcomes import ExportResult, Outcome
+from otlp_failover.signals import Signal
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,9 @@ CONTENT_TYPE = "application/x-ndjson"
 # Writes in flight at once per instance; Lambda serves one request at a time, the local
 # stack and the chaos suite several.
 WRITERS = 4
+# Protobuf bytes per backup line at most (a single larger item stays whole): about 4-5 MB
+# of OTLP/JSON, which the drain parses in about 50 MB.
+LINE_BYTES = 2 * 1024 * 1024
 
 
 class BackupWriter:
@@ -77,8 +85,8 @@ class BackupWriter:
         # Encoded in the writer's thread, as the store takes it: the encoding of a large
         # export counts against the deadline too.
         late = threading.Event()
-        line = _until(late, chain(encode_json_chunks(body.message), (b"\n",)))
-        write = self._writers.submit(self.store.put_stream, key, line, CONTENT_TYPE, metadata)
+        lines = _until(late, object_chunks(body.signal, body.message))
+        write = self._writers.submit(self.store.put_stream, key, lines, CONTENT_TYPE, metadata)
         try:
             stored = write.result(timeout=max(0.0, deadline - self._clock()))
         except FutureTimeout:
@@ -100,6 +108,14 @@ class BackupWriter:
     def close(self) -> None:
         """The store's client is shared and outlives the writer; its threads do not."""
         self._writers.shutdown(wait=False, cancel_futures=True)
+
+
+def object_chunks(signal: Signal, message: Any) -> Iterator[bytes]:
+    """A backup object's bytes, in pieces: the export's OTLP/JSON line, or, past
+    ``LINE_BYTES`` of protobuf, one line per complete export request cut from it."""
+    for piece in split_request(signal, message, LINE_BYTES):
+        yield from encode_json_chunks(piece)
+        yield b"\n"
 
 
 def _until(late: threading.Event, chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -2,9 +2,11 @@
 
 OTLP requests of one signal merge by concatenation, so a request can be cut between its
 resources, then between the scopes of one resource, then between the items of one scope:
-every piece repeats the resource and scope it came from. The drain sends a large backed-up
-export this way, so that no replay is larger (or slower) than its batch limit. A single
-item larger than the limit stays whole.
+every piece repeats the resource and scope it came from. The backup writes a large export
+as one line per piece, so that the drain never has to parse a line of tens of MB at once
+(orjson holds about ten times a document's size while parsing it), and the drain sends a
+large batch this way, so that no replay is larger (or slower) than its batch limit. A
+single item larger than the limit stays whole. Pieces are made one at a time.
 """
 
 from __future__ import annotations
@@ -23,18 +25,17 @@ _NESTING = {
 _FRAMING = 6  # bytes of tag and length around an embedded message, at most, below 2 GiB
 
 
-def split_request(signal: Signal, request: Any, max_bytes: int) -> list[Any]:
+def split_request(signal: Signal, request: Any, max_bytes: int) -> Iterator[Any]:
     """``request`` itself if it is at most ``max_bytes``, else pieces of about that size at
     most whose concatenation holds every resource, scope and item of it, in order."""
     if request.ByteSize() <= max_bytes:
-        return [request]
+        yield request
+        return
     resources, scopes, items = _NESTING[signal]
-    pieces: list[Any] = []
     for parts in _grouped(getattr(request, resources), max_bytes, (scopes, items)):
         piece = signal.request_class()
         getattr(piece, resources).extend(parts)
-        pieces.append(piece)
-    return pieces
+        yield piece
 
 
 def _grouped(entries: Any, max_bytes: int, inner: tuple[str, ...]) -> Iterator[list[Any]]:

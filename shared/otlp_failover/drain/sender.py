@@ -46,9 +46,12 @@ class BatchSender:
     def send(self, messages: Sequence[Any], deadline: float) -> Sent:
         """ACCEPTED once every piece was accepted; otherwise how the first other one ended
         (pieces accepted before it are sent again with the rest: a duplicate, never a loss)."""
-        merged = self.signal.request_class()
-        for message in messages:  # OTLP requests of one signal merge by concatenation
-            merged.MergeFrom(message)
+        if len(messages) == 1:
+            merged = messages[0]  # no copy of a large line
+        else:
+            merged = self.signal.request_class()
+            for message in messages:  # OTLP requests of one signal merge by concatenation
+                merged.MergeFrom(message)
         for piece in split_request(self.signal, merged, self._max_bytes):
             sent = self._send_one(self._body(piece), deadline)
             if sent is not Sent.ACCEPTED:

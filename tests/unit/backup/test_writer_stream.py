@@ -6,11 +6,13 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from otlp_failover.backup import writer as writer_module
 from otlp_failover.backup.layout import BackupLayout
 from otlp_failover.backup.writer import CONTENT_TYPE, BackupWriter
-from otlp_failover.codec import ExportBody, MediaType, encode_json
+from otlp_failover.codec import ExportBody, MediaType, decode_json, encode_json
 from otlp_failover.codec.json_stream import BATCH
 from otlp_failover.errors import BackupError
 from otlp_failover.failover.outcomes import Outcome
@@ -103,3 +105,24 @@ def test_a_streamed_write_past_the_deadline_fails_in_time_and_stops_at_its_next_
     # The write did not go on in the background: abandoned, nothing stored.
     assert [exc.code for exc in store.stopped_by] == ["Timeout"] and store.objects == {}
     backup.close()
+
+
+def test_an_export_larger_than_a_line_becomes_complete_requests_one_per_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = PieceCountingStore()
+    request = many_spans(4 * BATCH)
+    monkeypatch.setattr(writer_module, "LINE_BYTES", request.ByteSize() // 5)
+    result = writer(store).export(body(request), DEADLINE)
+    ((key, stored),) = store.objects.items()
+    lines = stored.removesuffix(b"\n").split(b"\n")
+    assert len(lines) >= 5 and result.stored_bytes == len(stored)
+    pieces = [decode_json(Signal.TRACES, line) for line in lines]
+    joined = request.__class__()
+    for piece in pieces:
+        joined.MergeFrom(piece)
+    names = [s.name for r in joined.resource_spans for sc in r.scope_spans for s in sc.spans]
+    assert names == [
+        s.name for r in request.resource_spans for sc in r.scope_spans for s in sc.spans
+    ]
+    assert store.metadata[key] == {"items": str(4 * BATCH)}  # the export's, not a line's

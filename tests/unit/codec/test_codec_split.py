@@ -52,7 +52,7 @@ def items_of(signal: Signal, message: Any) -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize("signal", list(Signal))
 def test_a_request_within_the_limit_is_sent_as_it_is(signal: Signal) -> None:
     message = request(signal, 2, 2, 3)
-    assert split_request(signal, message, message.ByteSize()) == [message]
+    assert list(split_request(signal, message, message.ByteSize())) == [message]
 
 
 @pytest.mark.parametrize("signal", list(Signal))
@@ -62,7 +62,7 @@ def test_pieces_stay_under_the_limit_and_together_are_the_request(
 ) -> None:
     message = request(signal, resources, scopes, items)
     limit = message.ByteSize() // 7
-    pieces = split_request(signal, message, limit)
+    pieces = list(split_request(signal, message, limit))
     assert len(pieces) >= 7
     assert all(piece.ByteSize() <= limit for piece in pieces)
     # Every item once, in order, under its own resource and scope.
@@ -71,7 +71,7 @@ def test_pieces_stay_under_the_limit_and_together_are_the_request(
 
 def test_a_cut_scope_repeats_its_resource_and_scope_in_every_piece() -> None:
     message = request(Signal.TRACES, 1, 1, 300)
-    pieces = split_request(Signal.TRACES, message, message.ByteSize() // 3)
+    pieces = list(split_request(Signal.TRACES, message, message.ByteSize() // 3))
     for piece in pieces:
         (resource,) = piece.resource_spans
         assert resource.schema_url == "https://schema/0"
@@ -84,6 +84,6 @@ def test_an_item_larger_than_the_limit_goes_whole_in_a_piece_of_its_own() -> Non
     message = request(Signal.LOGS, 1, 1, 3)
     big = message.resource_logs[0].scope_logs[0].log_records[1]
     big.body.string_value = "x" * 10_000
-    pieces = split_request(Signal.LOGS, message, 2_000)
+    pieces = list(split_request(Signal.LOGS, message, 2_000))
     assert [len(p.resource_logs[0].scope_logs[0].log_records) for p in pieces] == [1, 1, 1]
     assert pieces[1].resource_logs[0].scope_logs[0].log_records[0] == big
