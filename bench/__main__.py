@@ -18,11 +18,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import codec, cost, drain, forward, imports, memory, report
+from bench import codec, cost, drain, drain_memory, drain_scaleout, forward, imports, memory, report
 from bench.measure import CountingStdout, say
 from bench.services import REPO, Services
 
-STAGES = ("codec", "imports", "forward", "drain", "memory", "cost")
+STAGES = (
+    "codec",
+    "imports",
+    "forward",
+    "drain",
+    "memory",
+    "cost",
+    "drain_scaleout",
+    "drain_memory",
+)
 
 
 def _run(stages: list[str], quick: bool) -> dict[str, Any]:
@@ -42,8 +51,9 @@ def _run(stages: list[str], quick: bool) -> dict[str, Any]:
 
     def forward_step(up: Services | None) -> None:
         assert up is not None
-        ratios, invoke = forward.forward_overhead(up, quick)
-        results["forward_overhead_ratio"] = ratios
+        figures, invoke = forward.forward_overhead(up, quick)
+        results["forward_overhead_ratio"] = figures.overhead
+        results["forward_overhead_vs_floor"] = figures.over_floor
         results["ddb_requests_per_1000_exports_steady"] = forward.steady_ddb_calls(invoke)
 
     def drain_step(up: Services | None) -> None:
@@ -52,7 +62,7 @@ def _run(stages: list[str], quick: bool) -> dict[str, Any]:
 
     def memory_step(up: Services | None) -> None:
         assert up is not None
-        results["peak_rss_mib_4mib_failover"] = memory.peak_rss_mib(up)
+        results["peak_rss_mib_failover_max_export"] = memory.peak_rss_mib(up)
 
     def cost_step(up: Services | None) -> None:
         assert up is not None
@@ -62,9 +72,19 @@ def _run(stages: list[str], quick: bool) -> dict[str, Any]:
     add("imports", "cold import of the ingest handler's modules vs boto3", imports_step)
     add("forward", "healthy forwarding vs posting directly; DynamoDB calls", forward_step)
     add("drain", "drain vs the curl-per-line script", drain_step)
-    add("memory", "peak RSS, 4 MiB export failing over to S3", memory_step)
+    add("memory", "peak RSS, the largest export failing over to S3", memory_step)
     add("cost", "cost inputs per export", cost_step)
-    needs_services = any(stage in stages for stage in ("forward", "drain", "memory", "cost"))
+    add(
+        "drain_scaleout",
+        "drain: default workers vs one, S3 +15 ms; the catch-up model",
+        lambda up: drain_scaleout.record(results, up, quick),
+    )
+    add(
+        "drain_memory",
+        "peak RSS, one drain worker over exports at the cap",
+        lambda up: drain_memory.record(results, up, quick),
+    )
+    needs_services = any(stage not in ("codec", "imports") for stage in stages)
     up = Services() if needs_services else None
     try:
         for number, (_, title, step) in enumerate(steps, 1):

@@ -19,7 +19,7 @@ from otlp_failover.signals import Signal
 
 KIB = 1024
 MIB = 1024 * KIB
-SIZES = {"1KiB": KIB, "100KiB": 100 * KIB, "1MiB": MIB, "4MiB": 4 * MIB}
+SIZES = {"1KiB": KIB, "100KiB": 100 * KIB, "1MiB": MIB}
 
 _ITEMS_PER_SCOPE = 120
 _SCOPES_PER_RESOURCE = 3

@@ -15,6 +15,9 @@ GOALS: dict[str, tuple[str, float]] = {
     "forward_overhead_ratio.1KiB": ("<=", 1.3),
     "forward_overhead_ratio.100KiB": ("<=", 1.3),
     "forward_overhead_ratio.1MiB": ("<=", 1.5),
+    "forward_overhead_vs_floor.1KiB": ("<=", 1.15),
+    "forward_overhead_vs_floor.100KiB": ("<=", 1.15),
+    "forward_overhead_vs_floor.1MiB": ("<=", 1.15),
     "ddb_requests_per_1000_exports_steady": ("<=", 5),
     "json_encode_speedup.traces": (">=", 4),
     "json_encode_speedup.metrics": (">=", 4),
@@ -24,7 +27,9 @@ GOALS: dict[str, tuple[str, float]] = {
     "json_decode_speedup.logs": (">=", 4),
     "drain_speedup_vs_seed_script": (">=", 20),
     "ingest_import_vs_boto3_import": ("<=", 1.5),
-    "peak_rss_mib_4mib_failover": ("<=", 200),
+    "peak_rss_mib_failover_max_export": ("<=", 300),
+    "drain_scaleout_ratio": (">=", 5),
+    "peak_rss_mib_drain_large_backlog": ("<=", 300),
 }
 _COMPARE: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge}
 

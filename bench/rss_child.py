@@ -4,13 +4,16 @@
 
 Imports only what Lambda would: the handler module (cold start, environment from the
 parent), then the event read and parsed from JSON as the runtime client does.
+
+The peak is the kernel's high-water mark of this process's own memory (``VmHWM``), not
+``ru_maxrss``: Linux carries the parent's peak over into a child's ``ru_maxrss`` at exec,
+so the bench's own payloads would be counted.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -18,11 +21,12 @@ from pathlib import Path
 INGEST_APP = Path(__file__).resolve().parents[1] / "functions" / "ingest" / "app.py"
 
 
-def _current_rss_kib() -> int:
+def _status_kib(field: str) -> int:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak) of this process, in KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    return 0
+    raise LookupError(f"/proc/self/status has no {field}")
 
 
 def main() -> None:
@@ -33,12 +37,12 @@ def main() -> None:
     spec.loader.exec_module(app)
     from otlp_failover_dev.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
 
-    cold = _current_rss_kib()
+    cold = _status_kib("VmRSS")
     event = json.loads(Path(event_file).read_bytes())
     started = time.perf_counter()
     reply = app.lambda_handler(event, LambdaContext("ingest", "rss", time.monotonic() + 30))
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = _status_kib("VmHWM")
     result = {"status": reply["statusCode"], "peak_kib": peak, "cold_kib": cold, "s": elapsed}
     Path(result_file).write_text(json.dumps(result))
 

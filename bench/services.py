@@ -52,9 +52,9 @@ class Child:
             self.process.wait(timeout=10)
 
 
-def start_child(module: str) -> Child:
+def start_child(module: str, *args: str) -> Child:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", module],
+        [sys.executable, "-m", module, *args],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -95,6 +95,11 @@ class Services:
     def close(self) -> None:
         self.sink.stop()
         self._aws_child.stop()
+
+    @property
+    def aws_pid(self) -> int:
+        """moto's process: the drain benchmarks count its CPU time apart."""
+        return self._aws_child.process.pid
 
     def sink_stats(self) -> dict[str, int]:
         stats: dict[str, int] = requests.get(self.sink.url + "/stats", timeout=10).json()
