@@ -40,7 +40,8 @@ _CONNECTION_TUNING = frozenset(
 NOT_TRANSLATED = "not translated (the gateway has no such setting)"
 _AS_SENT = (
     "ignored: the gateway forwards each export as its client sent it (protobuf or JSON, "
-    "gzip if the client compressed it)"
+    "with the client's Content-Encoding: gzip, zstd, snappy, deflate, zlib or lz4; a "
+    "backend that answers 415 to it gets gzip)"
 )
 QUEUE_NOTE = (
     "not needed: the gateway keeps no queue; it answers an export only once a level has "
