@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from otlp_failover.signals import Signal
 # ("truncated").
 MAX_COUNTED_OBJECTS = 10_000
 MAX_COUNTING_SECONDS = 2.0
+LISTERS = 9  # shards listed at once: the default 8 and the older unsharded keys
 
 
 @dataclass(frozen=True)
@@ -52,29 +54,56 @@ def measure_backlog(
     max_seconds: float = MAX_COUNTING_SECONDS,
     clock: Callable[[], float] = time.monotonic,
 ) -> Backlog:
-    """List the signal's waiting objects shard by shard, each shard up to its share of
-    ``max_objects``, all within ``max_seconds``. Raises ``BackupError``."""
+    """List the signal's waiting objects, the shards side by side (a LIST each, so the
+    probe and /status wait for one S3 round trip, not one per shard), each shard up to its
+    share of ``max_objects``, all within ``max_seconds``. Raises ``BackupError``."""
     shards = layout.shard_names()
     per_shard = max(1, max_objects // len(shards))
-    objects = size = 0
-    oldest: datetime | None = None
-    seen: dict[str, int] = {}
-    truncated = False
     stop_at = clock() + max_seconds
-    for shard in shards:
-        if clock() >= stop_at:
-            return Backlog(objects, size, oldest, truncated=True, shards=seen)
-        count = 0
-        for entry in store.list(layout.shard_prefix(signal, shard)):
-            if count == 0:
-                first = layout.written_at(entry.key) or entry.last_modified.astimezone(UTC)
-                oldest = first if oldest is None else min(oldest, first)
-            count += 1
-            size += entry.size
-            if count >= per_shard or clock() >= stop_at:
-                truncated = True
-                break
-        if count:
-            seen[shard] = count
-            objects += count
-    return Backlog(objects, size, oldest, truncated=truncated, shards=seen)
+
+    def count(shard: str) -> _ShardCount:
+        prefix = layout.shard_prefix(signal, shard)
+        return _count_shard(store, prefix, layout, most=per_shard, stop_at=stop_at, clock=clock)
+
+    with ThreadPoolExecutor(min(len(shards), LISTERS), thread_name_prefix="backlog") as pool:
+        counts = dict(zip(shards, pool.map(count, shards), strict=True))
+    firsts = [c.oldest for c in counts.values() if c.oldest is not None]
+    return Backlog(
+        objects=sum(c.objects for c in counts.values()),
+        bytes=sum(c.bytes for c in counts.values()),
+        oldest=min(firsts, default=None),
+        truncated=any(c.truncated for c in counts.values()),
+        shards={shard: c.objects for shard, c in counts.items() if c.objects},
+    )
+
+
+@dataclass
+class _ShardCount:
+    objects: int = 0
+    bytes: int = 0
+    oldest: datetime | None = None
+    truncated: bool = False
+
+
+def _count_shard(
+    store: ObjectStore,
+    prefix: str,
+    layout: BackupLayout,
+    *,
+    most: int,
+    stop_at: float,
+    clock: Callable[[], float],
+) -> _ShardCount:
+    found = _ShardCount()
+    if clock() >= stop_at:
+        found.truncated = True
+        return found
+    for entry in store.list(prefix):
+        if found.oldest is None:
+            found.oldest = layout.written_at(entry.key) or entry.last_modified.astimezone(UTC)
+        found.objects += 1
+        found.bytes += entry.size
+        if found.objects >= most or clock() >= stop_at:
+            found.truncated = True
+            break
+    return found

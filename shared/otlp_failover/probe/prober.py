@@ -91,7 +91,8 @@ class Prober:
         """
         end = self._clock() + budget
         states: dict[Signal, SignalState] | None = self.report_levels()
-        self.report_backlog(min(BACKLOG_SECONDS, budget))
+        # The listing may take a third of a short run at most: the probes are its purpose.
+        self.report_backlog(min(BACKLOG_SECONDS, budget / 3))
         interval = self.config.retry_interval
         if interval >= schedule_period:
             recoveries = self.probe_once(end, states) if self._due(interval) else []
