@@ -83,18 +83,19 @@ def test_status_shows_the_failover_and_drain_replays_the_backlog_to_zero(
     assert drained.returncode == 0, drained.stdout + drained.stderr
     progress = drained.stderr.splitlines()
     assert progress, "no progress bar"
-    assert all(line.startswith("draining [") for line in progress)
-    assert re.search(rf"\[#+\] {2 * ITEMS}/{2 * ITEMS} 100%", progress[-1])
+    # One bar per signal (plain lines off a terminal, one per change), each ending full;
+    # metrics had nothing waiting, so its bar never moved.
+    bars = {line.split()[0]: line for line in progress}
+    assert set(bars) == {"traces", "logs"}
+    assert all(re.match(r"^(traces|metrics|logs) +\[[#.]+\] ", line) for line in progress)
+    for name in ("traces", "logs"):
+        assert re.search(rf"\[#+\] {ITEMS}/{ITEMS} 100%", bars[name]), bars[name]
     tally = {line.split()[0]: line.split() for line in drained.stdout.splitlines()}
-    assert tally["signal"][:5] == ["signal", "objects", "requests", "set", "aside"]
-    assert tally["traces"][1:5] == [
-        str(ITEMS),
-        str(ITEMS),
-        "0",
-        "0",
-    ]  # objects, requests, set aside, left
-    assert tally["logs"][1:5] == [str(ITEMS), str(ITEMS), "0", "0"]
-    assert tally["metrics"][1:5] == ["0", "0", "0", "0"]
+    assert tally["signal"][:6] == ["signal", "shards", "objects", "requests", "set", "aside"]
+    # shards drained, objects, requests, set aside, left
+    assert tally["traces"][2:6] == [str(ITEMS), str(ITEMS), "0", "0"]
+    assert tally["logs"][2:6] == [str(ITEMS), str(ITEMS), "0", "0"]
+    assert tally["metrics"][1:6] == ["0", "0", "0", "0", "0"]
     assert backlog(stack) == {"traces": 0, "metrics": 0, "logs": 0}
     for signal, batch in names.items():
         assert set(deliveries(stack.primary.exports, signal)) == set(batch)

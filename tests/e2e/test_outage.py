@@ -34,12 +34,13 @@ KEY = re.compile(
 
 
 def backup_lines(stack: LocalStack, signal: Signal) -> list[bytes]:
-    """Every line of the signal's backup objects, shard by shard, oldest object first."""
+    """Every line of the signal's backup objects, oldest object first: keys sort by time
+    within a shard, so the objects of every shard are ordered by the time in their name."""
     assert stack.aws is not None
     s3 = stack.aws.s3()
     listed = s3.list_objects_v2(Bucket=stack.config.bucket_name, Prefix=f"backup/{signal}/")
     lines = []
-    for entry in listed.get("Contents", []):
+    for entry in sorted(listed.get("Contents", []), key=lambda e: e["Key"].rsplit("/", 1)[-1]):
         assert KEY.match(entry["Key"]), entry["Key"]
         body = s3.get_object(Bucket=stack.config.bucket_name, Key=entry["Key"])["Body"].read()
         lines += [line for line in body.split(b"\n") if line.strip()]
@@ -121,7 +122,7 @@ def test_a_refusing_primary_sends_every_export_to_the_backup_and_curl_replays_it
     assert sorted(replayed, key=repr) == sorted(sent, key=repr)
     assert {e.content_type for e in stack.primary.exports} == {"application/json"}
     # Field for field (resource, scope, kinds, flags, every value): the backup line replays
-    # into the very request the SDK exported. Keys sort by time, so the order is the same.
+    # into the very request the SDK exported. Replayed oldest first, so the order is the same.
     original = [sent_request(signal, s.body, protocol) for s in client.sent_to(signal)]
     assert [e.message for e in stack.primary.exports] == original
 

@@ -57,6 +57,8 @@ def measure_backlog(
     """List the signal's waiting objects, the shards side by side (a LIST each, so the
     probe and /status wait for one S3 round trip, not one per shard), each shard up to its
     share of ``max_objects``, all within ``max_seconds``. Raises ``BackupError``."""
+    if next(store.list(layout.signal_prefix(signal)), None) is None:
+        return Backlog(0, 0, None)  # the usual case, in one LIST instead of one per shard
     shards = layout.shard_names()
     per_shard = max(1, max_objects // len(shards))
     stop_at = clock() + max_seconds

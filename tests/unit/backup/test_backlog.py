@@ -4,10 +4,12 @@ shards) or its time cap, and says so; each shard's oldest key gives the exact ag
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from otlp_failover.backup.backlog import MAX_COUNTED_OBJECTS, Backlog, measure_backlog
 from otlp_failover.backup.layout import BackupLayout
+from otlp_failover.backup.ports import StoredObject
 from otlp_failover.signals import Signal
 from tests.unit.fakes import MemoryObjectStore
 
@@ -68,3 +70,18 @@ def test_the_default_cap_is_ten_s3_pages_over_all_shards() -> None:
     store = store_of(MAX_COUNTED_OBJECTS + 5)
     backlog = measure_backlog(store, LAYOUT, TRACES, max_seconds=60)
     assert backlog.truncated and backlog.objects <= MAX_COUNTED_OBJECTS
+
+
+def test_an_empty_backlog_costs_one_listing_not_one_per_shard() -> None:
+    class CountingStore(MemoryObjectStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.listings: list[str] = []
+
+        def list(self, prefix: str) -> Iterator[StoredObject]:
+            self.listings.append(prefix)
+            return super().list(prefix)
+
+    store = CountingStore()
+    assert measure_backlog(store, LAYOUT, TRACES) == Backlog(0, 0, None)
+    assert store.listings == ["backup/traces/"]
