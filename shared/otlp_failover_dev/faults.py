@@ -113,6 +113,9 @@ class KillingObjectStore:
     def list(self, prefix: str) -> Iterator[StoredObject]:
         return self._inner.list(prefix)
 
+    def folders(self, prefix: str) -> Sequence[str]:
+        return self._inner.folders(prefix)
+
     def get(self, key: str) -> bytes:
         return self.switch.around("read", partial(self._inner.get, key))
 

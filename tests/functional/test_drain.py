@@ -176,6 +176,24 @@ def test_replays_are_gzip_compressed_and_every_shard_is_drained(
     assert bucket_keys(aws, backup_bucket, "backup/") == []
 
 
+def test_shards_past_a_lowered_shard_count_are_still_drained(
+    chain_env: dict[str, str], aws: AwsEmulator, backup_bucket: str, backend: OtlpBackend
+) -> None:
+    # Written while BackupShards was 16; the stack now runs with 2.
+    runtime = Runtime.build(Settings.from_environment({**chain_env, "BACKUP_SHARDS": "2"}))
+    store = DynamoDBDrainStore(runtime.aws.dynamodb, runtime.settings.state_table)
+    names = [
+        *seed_backlog(aws, backup_bucket, objects=2, shard="s01", signal_prefix="a"),
+        *seed_backlog(aws, backup_bucket, objects=3, shard="s12", signal_prefix="b"),
+    ]
+    assert runtime.backup is not None
+    assert runtime.backup.waiting_shards(Signal.TRACES) == ["s01", "s12"]
+    report = run_drain(runtime, store, 60, limits=FAST)
+    assert sorted(str(t.unit) for t in report.tallies) == ["traces/s01", "traces/s12"]
+    assert received_names(backend) == {name: 1 for name in names}
+    assert bucket_keys(aws, backup_bucket, "backup/") == []
+
+
 def _line(name: str) -> bytes:
     return bytes(encode_json(request_named(name))) + b"\n"
 

@@ -176,6 +176,11 @@ class MemoryObjectStore:
         for key in sorted(k for k in self.objects if k.startswith(prefix)):
             yield StoredObject(key, len(self.objects[key]), moment)
 
+    def folders(self, prefix: str) -> Sequence[str]:
+        self._check("list")
+        below = (k[len(prefix) :] for k in self.objects if k.startswith(prefix))
+        return sorted({rest.split("/", 1)[0] for rest in below if "/" in rest})
+
     def get(self, key: str) -> bytes:
         self._check("get")
         try:

@@ -25,15 +25,23 @@ def test_backup_keys_follow_the_documented_layout_and_sort_by_time() -> None:
     assert key == "backup/logs/s05/2026/11/27/09/20261127T090507.123456Z-abc.jsonl"
     later = layout.new_key(Signal.LOGS, MOMENT.replace(hour=10), unique="000", shard="s05")
     assert sorted([later, key]) == [key, later]
-    assert layout.shard_names() == (*(f"s{n:02d}" for n in range(16)), "legacy")
+    assert layout.shard_names() == tuple(f"s{n:02d}" for n in range(16))
     # Writes spread over every shard; the older layout's years list apart from them.
     spread = {layout.new_key(Signal.LOGS, MOMENT).split("/")[2] for _ in range(2000)}
-    assert spread == set(layout.shard_names()[:-1])
+    assert spread == set(layout.shard_names())
     assert layout.shard_prefix(Signal.LOGS, "legacy") == "backup/logs/20"
-    assert not any(name.startswith("20") for name in layout.shard_names()[:-1])
+    assert not any(name.startswith("20") for name in layout.shard_names())
     assert layout.written_at(key) == MOMENT
     assert layout.processed_key(key).startswith("processed/backup/logs/")
     assert layout.deadletter_key(key).startswith("deadletter/backup/logs/")
+
+
+def test_the_shards_to_drain_are_the_folders_found_whatever_count_wrote_them() -> None:
+    # Written with 16 shards, read with 4: s12 is still drained; years are the old layout.
+    folders = ["2025", "2026", "notes", "s01", "s12", "s3", "sx1"]
+    assert BackupLayout("backup", shards=4).shards_in(folders) == ["s01", "s12", "legacy"]
+    assert BackupLayout.shards_in(["s00"]) == ["s00"]
+    assert BackupLayout.shards_in([]) == []
 
 
 def event(**overrides: object) -> dict[str, object]:

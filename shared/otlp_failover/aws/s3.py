@@ -81,6 +81,17 @@ class S3ObjectStore:
         except AWS_ERRORS as exc:
             raise failed(f"listing {prefix}", exc) from exc
 
+    def folders(self, prefix: str) -> Sequence[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            return [
+                common["Prefix"][len(prefix) :].rstrip("/")
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/")
+                for common in page.get("CommonPrefixes", [])
+            ]
+        except AWS_ERRORS as exc:
+            raise failed(f"listing the folders of {prefix}", exc) from exc
+
     def get(self, key: str) -> bytes:
         try:
             return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()

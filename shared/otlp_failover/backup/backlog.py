@@ -54,12 +54,13 @@ def measure_backlog(
     max_seconds: float = MAX_COUNTING_SECONDS,
     clock: Callable[[], float] = time.monotonic,
 ) -> Backlog:
-    """List the signal's waiting objects, the shards side by side (a LIST each, so the
-    probe and /status wait for one S3 round trip, not one per shard), each shard up to its
+    """List the signal's waiting objects: one LIST finds the shards that hold any (an
+    empty backlog, the usual case, costs just that), then those shards side by side (so the
+    probe and /status wait for one more S3 round trip, not one per shard), each up to its
     share of ``max_objects``, all within ``max_seconds``. Raises ``BackupError``."""
-    if next(store.list(layout.signal_prefix(signal)), None) is None:
-        return Backlog(0, 0, None)  # the usual case, in one LIST instead of one per shard
-    shards = layout.shard_names()
+    shards = layout.shards_in(store.folders(layout.signal_prefix(signal)))
+    if not shards:
+        return Backlog(0, 0, None)
     per_shard = max(1, max_objects // len(shards))
     stop_at = clock() + max_seconds
 

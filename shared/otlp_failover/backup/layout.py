@@ -9,13 +9,16 @@ Each write picks a shard at random, so the writes of one signal spread over ``sh
 ranges instead of one time-ordered range (S3 serves about 3,500 PUT/s per partitioned
 prefix), and the drain replays the shards in parallel. Keys sort by time within a shard.
 Shard names (``s00``...) never start with a digit, so the older layout's years (``20..``)
-list apart from them.
+list apart from them. The drain finds the shards by listing the folders under a signal,
+not from ``shards``: a lowered shard count leaves nothing behind in the shards it dropped.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +28,8 @@ PROCESSED = "processed"
 DEADLETTER = "deadletter"
 LEGACY = "legacy"  # the pseudo-shard of keys written before shards: <prefix>/<signal>/20YY/...
 _LEGACY_LISTING = "20"  # the years 2000-2099, the only ones that layout ever wrote
+_SHARD_FOLDER = re.compile(r"s\d{2,}")
+_LEGACY_FOLDER = re.compile(r"20\d\d")
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,19 @@ class BackupLayout:
         return f"{self.prefix}/{signal.value}/"
 
     def shard_names(self) -> tuple[str, ...]:
-        """The shards to drain: each written shard, then the older unsharded keys."""
-        return (*(_shard_name(n) for n in range(self.shards)), LEGACY)
+        """The shards new writes go to."""
+        return tuple(_shard_name(n) for n in range(self.shards))
+
+    @staticmethod
+    def shards_in(folders: Iterable[str]) -> list[str]:
+        """The shards that the folders under a signal's prefix stand for, whatever shard
+        count wrote them, then ``LEGACY`` when a year folder of the older layout is there.
+        Anything else under the prefix was not written by the gateway and is left alone."""
+        names = set(folders)
+        shards = sorted(name for name in names if _SHARD_FOLDER.fullmatch(name))
+        if any(_LEGACY_FOLDER.fullmatch(name) for name in names):
+            shards.append(LEGACY)
+        return shards
 
     def shard_prefix(self, signal: Signal, shard: str) -> str:
         if shard == LEGACY:

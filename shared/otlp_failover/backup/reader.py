@@ -30,12 +30,8 @@ class BackupReader:
         return self.store.bucket
 
     def waiting_shards(self, signal: Signal) -> list[str]:
-        """The signal's shards that hold a waiting object (one LIST request each)."""
-        return [
-            shard
-            for shard in self.layout.shard_names()
-            if next(self.store.list(self.layout.shard_prefix(signal, shard)), None) is not None
-        ]
+        """The signal's shards that hold a waiting object, in one LIST request."""
+        return self.layout.shards_in(self.store.folders(self.layout.signal_prefix(signal)))
 
     def objects(self, signal: Signal, shard: str) -> Iterator[StoredObject]:
         """The shard's waiting objects, oldest first (keys sort by time within a shard)."""
@@ -43,7 +39,7 @@ class BackupReader:
 
     def keys(self, signal: Signal) -> Iterator[str]:
         """The signal's waiting objects, every shard, each shard oldest first."""
-        for shard in self.layout.shard_names():
+        for shard in self.waiting_shards(signal):
             for entry in self.store.list(self.layout.shard_prefix(signal, shard)):
                 yield entry.key
 

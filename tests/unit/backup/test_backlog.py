@@ -4,7 +4,7 @@ shards) or its time cap, and says so; each shard's oldest key gives the exact ag
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from otlp_failover.backup.backlog import MAX_COUNTED_OBJECTS, Backlog, measure_backlog
@@ -50,9 +50,10 @@ def test_keys_of_the_unsharded_layout_count_under_the_legacy_shard() -> None:
 
 
 def test_the_cap_is_shared_by_the_shards_and_the_count_is_a_lower_bound() -> None:
-    backlog = measure_backlog(store_of(40, shards=1), LAYOUT, TRACES, max_objects=10)
-    per_shard = 10 // len(LAYOUT.shard_names())
-    assert (backlog.objects, backlog.bytes, backlog.truncated) == (per_shard, 10 * per_shard, True)
+    backlog = measure_backlog(store_of(40, shards=2), LAYOUT, TRACES, max_objects=10)
+    per_shard = 10 // 2  # shared by the shards that hold objects, not by every shard
+    assert (backlog.objects, backlog.truncated) == (2 * per_shard, True)
+    assert backlog.shards == {"s00": per_shard, "s01": per_shard}
     assert backlog.oldest == FIRST  # from the first page: exact
     assert backlog.as_dict(FIRST)["truncated"] is True
 
@@ -72,16 +73,33 @@ def test_the_default_cap_is_ten_s3_pages_over_all_shards() -> None:
     assert backlog.truncated and backlog.objects <= MAX_COUNTED_OBJECTS
 
 
+class CountingStore(MemoryObjectStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.listings: list[str] = []
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        self.listings.append(prefix)
+        return super().list(prefix)
+
+    def folders(self, prefix: str) -> Sequence[str]:
+        self.listings.append(f"{prefix} (folders)")
+        return super().folders(prefix)
+
+
 def test_an_empty_backlog_costs_one_listing_not_one_per_shard() -> None:
-    class CountingStore(MemoryObjectStore):
-        def __init__(self) -> None:
-            super().__init__()
-            self.listings: list[str] = []
-
-        def list(self, prefix: str) -> Iterator[StoredObject]:
-            self.listings.append(prefix)
-            return super().list(prefix)
-
     store = CountingStore()
     assert measure_backlog(store, LAYOUT, TRACES) == Backlog(0, 0, None)
-    assert store.listings == ["backup/traces/"]
+    assert store.listings == ["backup/traces/ (folders)"]
+
+
+def test_only_the_shards_that_hold_objects_are_listed() -> None:
+    store = CountingStore()
+    for index, shard in enumerate(["s02", "s02", "s09"]):  # s09: from a larger shard count
+        store.put(LAYOUT.new_key(TRACES, FIRST, f"{index}", shard), b"x", "", {})
+    assert measure_backlog(store, LAYOUT, TRACES).shards == {"s02": 2, "s09": 1}
+    assert sorted(store.listings) == [
+        "backup/traces/ (folders)",
+        "backup/traces/s02/",
+        "backup/traces/s09/",
+    ]
