@@ -38,10 +38,14 @@ PROTOCOLS = ("protobuf", "json")  # clients alternate: both codecs meet every fa
 # changes what is delivered, only how soon: a hanging backend fails an export after 1 s.
 # (Not so for exports of many MiB, which a backend may take longer to accept: a scenario
 # sending those keeps the deployment's timeout through ``Scenario.environment``.)
+# Two backup shards, not eight: a scenario's few dozen objects then make a few drain units
+# instead of a dozen, each with its lease and checkpoint in the one-at-a-time emulated
+# DynamoDB. The kill scenarios keep the default: a sharded drain is what they test.
 GATEWAY_ENVIRONMENT: dict[str, str | None] = {
     settings.EXPORT_TIMEOUT: "1s",
     settings.EXPORT_RETRY_BUDGET: "300ms",
     settings.STATE_CACHE_TTL: "1",
+    settings.BACKUP_SHARDS: "2",
 }
 POLL_SECONDS = 0.1
 T = TypeVar("T")

@@ -27,7 +27,7 @@ from otlp_failover.drain.drainer import Drainer
 from otlp_failover.drain.pacer import Pacer
 from otlp_failover.drain.ports import DrainUnit
 from otlp_failover.drain.sender import BatchSender
-from otlp_failover.settings.environment import DrainLimits
+from otlp_failover.settings.environment import BACKUP_SHARDS, DrainLimits
 from otlp_failover.signals import Signal
 from otlp_failover_dev.chaos.harness import Chaos
 from otlp_failover_dev.chaos.scenario import Scenario
@@ -42,6 +42,7 @@ from otlp_failover_dev.faults import (
 # Small batches over many objects: many calls, so a kill lands mid-object and mid-batch.
 KILL_LIMITS = DrainLimits(rate=1000.0, batch_lines=3, read_ahead_bytes=4096, readers=2)
 KILLED_WORKERS = 3  # workers side by side in each round, on different units
+DEFAULT_SHARDS = {BACKUP_SHARDS: None}  # the deployment's shard count, not the suite's two
 # Drain kill points, and whether the batch in flight may then arrive twice.
 DRAIN_POINTS = {
     "post:after": True,  # accepted, not yet checkpointed: sent again
@@ -178,11 +179,13 @@ SCENARIOS = [
         "The drain killed at random points and restarted: nothing lost, no checkpointed resend.",
         drain_killed,
         operations=False,
+        environment=DEFAULT_SHARDS,
     ),
     Scenario(
         "probe-killed",
         "The probe killed between a level's acceptance and the state write: the next run recovers.",
         probe_killed,
         operations=False,
+        environment=DEFAULT_SHARDS,
     ),
 ]
