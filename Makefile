@@ -52,13 +52,13 @@ test-unit: install
 test-functional: install  ## four workers: the tier mostly waits on local servers, not the CPU
 	$(PYTEST) tests/functional -q -n 4
 
-test-e2e: install
-	$(PYTEST) tests/e2e -q
+test-e2e: install  ## two workers: the tests mostly wait on outages, probes and drains
+	$(PYTEST) tests/e2e -q -n 2
 
 test-fuzz: install  ## a short fuzz pass: the seeds plus a few hundred generated requests
 	$(PYTEST) tests/fuzz -q
 
-test-chaos: install  ## every chaos scenario, small and short (about 2 minutes)
+test-chaos: install  ## every chaos scenario, small and short (about 4 minutes)
 	$(PYTEST) tests/chaos -q
 
 test-artifact: install  ## the layer and functions built by their Makefiles for this host, each handler run from them alone

@@ -15,6 +15,9 @@ from otlp_failover.settings.environment import Settings
 from otlp_failover_dev.local._payload import LambdaContext, build_event, http_reply
 
 TOKEN = "functional-test-token"
+# A probe run probes every RETRY_INTERVAL (30 s by default) until its level is back: a test
+# that waits for a recovery asks for 1 s.
+SHORT_PROBE_INTERVAL = {"RETRY_INTERVAL": "1s", "RETRY_GAP": "200ms"}
 
 
 @dataclass

@@ -26,7 +26,7 @@ from otlp_failover_dev.chaos.proxy import Fault, FaultProxy
 from otlp_failover_dev.local._payload import build_event
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
-from tests.functional.gateway import TOKEN, Gateway
+from tests.functional.gateway import SHORT_PROBE_INTERVAL, TOKEN, Gateway
 from tests.functional.test_ingest import backup_lines, spans
 
 KEY_1 = "Bearer key-1-5e1f0a"
@@ -101,8 +101,9 @@ def test_after_an_outage_on_a_revoked_key_the_probe_and_drain_use_the_rotated_on
     keyed_env: dict[str, str], aws: AwsEmulator, backend: OtlpBackend
 ) -> None:
     gateway = Gateway.build(keyed_env)
-    # The probe and the drain run in their own functions, with their own cached headers.
-    operations = Runtime.build(Settings.from_environment(keyed_env))
+    # The probe and the drain run in their own functions, with their own cached headers;
+    # the probe 1 s apart instead of 30, so its run's second probe comes in a second.
+    operations = Runtime.build(Settings.from_environment({**keyed_env, **SHORT_PROBE_INTERVAL}))
     body = spans().SerializeToString()
     assert gateway.send("/v1/traces", body).status == 200
     probe_body = ExportBody(Signal.TRACES, MediaType.PROTOBUF, None, spans(), body)

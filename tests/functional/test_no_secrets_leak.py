@@ -15,7 +15,7 @@ from otlp_failover.signals import Signal
 from otlp_failover_dev.local import prometheus
 from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
-from tests.functional.gateway import TOKEN, Gateway
+from tests.functional.gateway import SHORT_PROBE_INTERVAL, TOKEN, Gateway
 from tests.functional.test_ingest import spans
 
 BACKEND_CREDENTIAL = "backend-credential-7f3a9c"
@@ -32,7 +32,8 @@ def test_no_secret_appears_in_logs_metrics_status_or_errors(
     secret = aws.create_headers_secret(
         "primary-headers", {"Authorization": f"Bearer {BACKEND_CREDENTIAL}"}
     )
-    gateway = Gateway.build({**chain_env, "PRIMARY_HEADERS_SECRET": secret})
+    headers = {"PRIMARY_HEADERS_SECRET": secret}
+    gateway = Gateway.build({**chain_env, **headers, **SHORT_PROBE_INTERVAL})
     seen: list[bytes] = []
 
     body = spans().SerializeToString()
