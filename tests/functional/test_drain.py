@@ -9,6 +9,7 @@ import pytest
 
 from otlp_failover.aws.dynamodb_drain import DynamoDBDrainStore
 from otlp_failover.codec import encode_json
+from otlp_failover.drain.drainer import DrainTally
 from otlp_failover.drain.ports import DrainUnit
 from otlp_failover.drain.worker import LEASE_HELD, DrainReport
 from otlp_failover.runtime import Runtime
@@ -44,6 +45,12 @@ def run_drain(
     return runtime.drain_job(leases=store, checkpoints=store, limits=limits).run(budget)
 
 
+def traces_tally(report: DrainReport) -> DrainTally:
+    """The one unit the backlog helpers seed: traces in one shard."""
+    (tally,) = [t for t in report.tallies if t.unit.signal is Signal.TRACES]
+    return tally
+
+
 def test_drain_replays_every_line_once_oldest_first_and_empties_the_backlog(
     runtime: Runtime,
     drain_store: DynamoDBDrainStore,
@@ -53,7 +60,7 @@ def test_drain_replays_every_line_once_oldest_first_and_empties_the_backlog(
 ) -> None:
     names = seed_backlog(aws, backup_bucket, objects=20, lines_per_object=3)
     report = run_drain(runtime, drain_store, 60, limits=FAST)
-    (tally,) = [t for t in report.tallies if t.unit.signal.value == "traces"]
+    tally = traces_tally(report)
     assert (tally.objects, tally.lines, tally.stopped) == (20, 60, "")
     received = received_names(backend)
     assert received == {name: 1 for name in names}
@@ -73,7 +80,7 @@ def test_drain_stops_at_the_first_backend_failure_and_keeps_the_rest(
     seed_backlog(aws, backup_bucket, objects=5)
     backend.set_mode("status", status=503)
     report = run_drain(runtime, drain_store, 60, limits=FAST)
-    (tally,) = [t for t in report.tallies if t.unit.signal.value == "traces"]
+    tally = traces_tally(report)
     assert "failed" in tally.stopped and tally.objects == 0
     assert len(bucket_keys(aws, backup_bucket, "backup/")) == 5
 
@@ -103,7 +110,7 @@ def test_lines_refused_as_bad_data_are_set_aside_with_the_reason(
     names = seed_backlog(aws, backup_bucket, objects=4, lines_per_object=3, bad={"o0001-l001"})
     backend.set_mode("healthy", reject_containing="o0002-l000")
     report = run_drain(runtime, drain_store, 60, limits=FAST)
-    (tally,) = [t for t in report.tallies if t.unit.signal.value == "traces"]
+    tally = traces_tally(report)
     assert (tally.dead_lettered, tally.stopped) == (2, "")
     assert received_names(backend) == {n: 1 for n in names if n not in {"o0001-l001", "o0002-l000"}}
     s3 = aws.s3()
@@ -223,7 +230,7 @@ def test_items_a_backend_drops_inside_a_200_are_counted_and_logged(
     seed_backlog(aws, backup_bucket, objects=3)
     backend.set_mode("healthy", partial_rejected=1, partial_message="quota exceeded")
     report = run_drain(runtime, drain_store, 60, limits=FAST)
-    (tally,) = [t for t in report.tallies if t.unit.signal.value == "traces"]
+    tally = traces_tally(report)
     assert (tally.lines, tally.rejected_items) == (3, 1)  # one POST of three lines
     assert "quota exceeded" in caplog.text
 

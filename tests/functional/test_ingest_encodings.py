@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -30,6 +30,12 @@ def send(gateway: Gateway, encoding: str, body: bytes) -> Reply:
     return gateway.send("/v1/traces", body, headers={"content-encoding": encoding})
 
 
+@pytest.fixture
+def backed_up(aws: AwsEmulator, chain_env: dict[str, str]) -> Callable[[], list[bytes]]:
+    """The traces lines in the chain's backup bucket, read when called."""
+    return lambda: backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES)
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_each_encoding_reaches_the_primary_as_it_was_sent(
     gateway: Gateway, backend: OtlpBackend, encoding: str
@@ -45,15 +51,14 @@ def test_each_encoding_reaches_the_primary_as_it_was_sent(
 def test_each_encodings_bomb_is_413_and_reaches_nothing(
     gateway: Gateway,
     backend: OtlpBackend,
-    aws: AwsEmulator,
-    chain_env: dict[str, str],
+    backed_up: Callable[[], list[bytes]],
     encoding: str,
 ) -> None:
     reply = send(gateway, encoding, zeros_bomb(encoding, BOMB_MIB))
     assert reply.status == 413
     assert "decompresses to more than the limit" in reply.rpc_message()
     assert backend.requests_seen == 0
-    assert backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES) == []
+    assert backed_up() == []
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -70,13 +75,12 @@ def test_each_encodings_truncated_body_is_400(
 def test_with_the_primary_down_each_encoding_is_backed_up_as_otlp_json(
     gateway: Gateway,
     backend: OtlpBackend,
-    aws: AwsEmulator,
-    chain_env: dict[str, str],
+    backed_up: Callable[[], list[bytes]],
     encoding: str,
 ) -> None:
     backend.set_mode("refuse")
     assert send(gateway, encoding, compress(encoding, spans(2).SerializeToString())).status == 200
-    (line,) = backup_lines(aws, chain_env["BACKUP_BUCKET"], Signal.TRACES)
+    (line,) = backed_up()
     assert decode_json(Signal.TRACES, line) == spans(2)
 
 

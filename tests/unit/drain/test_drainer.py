@@ -1,88 +1,21 @@
 """The Drainer over a dict bucket, in-memory checkpoints and a scripted backend: batching,
-order, checkpoints before deletes, resuming, bad data found by bisection, failures, time,
-rate, Retry-After, gzip and the bounds in bytes and keys."""
+order, checkpoints before deletes, resuming, failures, time, rate, Retry-After, gzip and
+the bounds in bytes and keys (bad data: test_bad_lines.py)."""
 
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from otlp_failover.backup.reader import BackupReader
 from otlp_failover.codec import encode_json
-from otlp_failover.drain.drainer import OUT_OF_TIME, Drainer, DrainTally
-from otlp_failover.drain.pacer import Pacer
+from otlp_failover.drain.drainer import OUT_OF_TIME
 from otlp_failover.drain.ports import MAX_DONE_KEYS, Checkpoint
-from otlp_failover.drain.sender import THROTTLED_TRIES, BatchSender
-from otlp_failover.failover.levels import Level
+from otlp_failover.drain.sender import THROTTLED_TRIES
 from otlp_failover.failover.outcomes import ExportResult, Outcome
-from otlp_failover.settings.environment import DrainLimits
-from otlp_failover.signals import Signal
-from tests.unit.drain.backlog import LAYOUT, UNIT, backlog_keys, line, names, seed, sent
-from tests.unit.fakes import (
-    Answer,
-    ExportCall,
-    ManualClock,
-    MemoryCheckpoints,
-    MemoryObjectStore,
-    ScriptedExporter,
-)
-
-TRACES = Signal.TRACES
-FAST = 1_000_000.0  # requests per second: pacing never gets in the way
-DEFAULT = DrainLimits()
-
-
-@dataclass
-class Drain:
-    """A drainer with every fake it talks to, sharing one journal."""
-
-    journal: list[str] = field(default_factory=list)
-    clock: ManualClock = field(default_factory=ManualClock)
-    store: MemoryObjectStore = field(init=False)
-    checkpoints: MemoryCheckpoints = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.store = MemoryObjectStore(journal=self.journal)
-        self.checkpoints = MemoryCheckpoints(journal=self.journal)
-
-    def run(
-        self,
-        backend: ScriptedExporter,
-        deadline: float = 600.0,
-        *,
-        batch_lines: int = DEFAULT.batch_lines,
-        batch_bytes: int = DEFAULT.batch_bytes,
-        rate: float = FAST,
-        read_ahead_bytes: int = DEFAULT.read_ahead_bytes,
-    ) -> DrainTally:
-        backend.journal = self.journal
-        pacer = Pacer(rate, self.clock, self.clock.sleep)
-        drainer = Drainer(
-            UNIT,
-            BatchSender(TRACES, Level(0, (backend,)), pacer, batch_bytes),
-            BackupReader(self.store, LAYOUT),
-            self.checkpoints,
-            limits=DrainLimits(
-                rate, batch_lines, batch_bytes, read_ahead_bytes=read_ahead_bytes, readers=2
-            ),
-            clock=self.clock,
-        )
-        return drainer.run(deadline)
-
-
-def backend(*answers: Answer) -> ScriptedExporter:
-    return ScriptedExporter("otlphttp/primary", answers)
-
-
-def refusing(bad: str) -> ScriptedExporter:
-    """A backend that refuses (400) every request holding an item named ``bad``."""
-
-    def answer(call: ExportCall) -> Outcome:
-        return Outcome.REJECTED if bad in names(call.body.message) else Outcome.ACCEPTED
-
-    return ScriptedExporter("otlphttp/primary", script=answer)
+from tests.unit.drain.backlog import UNIT, backlog_keys, line, names, seed, sent
+from tests.unit.drain.scripted import TRACES, Drain, backend
+from tests.unit.fakes import ExportCall, ScriptedExporter
 
 
 def test_batches_hold_at_most_batch_lines_lines_and_go_oldest_first() -> None:
@@ -143,76 +76,6 @@ def test_a_run_first_deletes_the_objects_a_checkpoint_marks_done() -> None:
     assert drain.journal[0] == f"delete {a}"
     assert sent(primary) == [["b0"]]
     assert tally.objects == 2 and backlog_keys(drain.store) == []
-
-
-def test_an_undecodable_line_is_dead_lettered_and_the_rest_is_sent() -> None:
-    drain = Drain()
-    (a,) = seed(drain.store, ["a0", b"{not json", "a2"])
-    primary = backend()
-    tally = drain.run(primary)
-    assert sent(primary) == [["a0", "a2"]]
-    assert (tally.lines, tally.dead_lettered, tally.objects) == (2, 1, 1)
-    target = LAYOUT.deadletter_key(a.removesuffix(".jsonl") + "-line1.jsonl")
-    assert drain.store.objects[target] == b"{not json\n"
-    assert drain.store.metadata[target]["source"] == a
-    assert drain.store.metadata[target]["reason"].startswith("does not decode")
-
-
-def test_a_refused_batch_is_halved_until_the_bad_line_is_alone_and_set_aside() -> None:
-    drain = Drain()
-    (a,) = seed(drain.store, ["g0", "bad", "g2"])
-    primary = refusing("bad")
-    tally = drain.run(primary)
-    assert sent(primary) == [["g0", "bad", "g2"], ["g0"], ["bad", "g2"], ["bad"], ["g2"]]
-    assert (tally.lines, tally.dead_lettered, tally.requests) == (2, 1, 5)
-    target = LAYOUT.deadletter_key(a.removesuffix(".jsonl") + "-line1.jsonl")
-    assert drain.store.metadata[target]["reason"] == "refused by the backend as bad data"
-    assert backlog_keys(drain.store) == []
-
-
-def test_bisection_finds_one_bad_line_among_many_in_a_logarithmic_number_of_requests() -> None:
-    drain = Drain()
-    seed(drain.store, [f"g{n}" for n in range(200)] + ["bad"] + [f"h{n}" for n in range(55)])
-    primary = refusing("bad")
-    tally = drain.run(primary, batch_lines=256)
-    assert (tally.lines, tally.dead_lettered) == (255, 1)
-    assert tally.requests <= 2 * 8 + 1  # one line by one would take 257
-
-
-def test_each_settled_half_is_checkpointed_so_a_failure_keeps_what_was_settled() -> None:
-    drain = Drain()
-    keys = seed(drain.store, ["g0", "bad", "g2"])
-    primary = backend(Outcome.REJECTED, Outcome.ACCEPTED, Outcome.FAILED)
-    tally = drain.run(primary)
-    assert tally.stopped.startswith("level 0 (otlphttp/primary) failed")
-    assert (tally.lines, tally.dead_lettered) == (1, 0)
-    assert drain.checkpoints.checkpoints[UNIT] == Checkpoint(partial=keys[0], line=1)
-    again = backend()
-    drain.run(again)
-    assert sent(again) == [["bad", "g2"]]  # g0 is not sent again
-
-
-def test_runs_too_short_to_isolate_a_bad_line_still_progress_and_finish() -> None:
-    """The livelock of line-by-line isolation: each run ends before the batch is done.
-    With checkpointed halves every run settles something, so a few runs finish."""
-    drain = Drain()
-    seed(drain.store, [f"g{n}" for n in range(63)] + ["bad"])
-    accepted: list[str] = []
-
-    def slow_refusing(call: ExportCall) -> Outcome:
-        drain.clock.advance(2.0)
-        if "bad" in names(call.body.message):
-            return Outcome.REJECTED
-        accepted.extend(names(call.body.message))
-        return Outcome.ACCEPTED
-
-    primary = ScriptedExporter("otlphttp/primary", script=slow_refusing)
-    runs = 0
-    while backlog_keys(drain.store) and runs < 20:
-        drain.run(primary, deadline=drain.clock() + 10.0, batch_lines=64)  # ~2 sends a run
-        runs += 1
-    assert backlog_keys(drain.store) == [] and runs > 1
-    assert sorted(accepted) == sorted(f"g{n}" for n in range(63))  # each accepted once
 
 
 def test_the_first_backend_failure_stops_the_run_and_the_next_run_resumes_after_it() -> None:
