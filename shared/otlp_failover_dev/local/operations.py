@@ -29,6 +29,8 @@ class LocalOperations:
         self._drain_lock = threading.Lock()
         self._asked_again = threading.Event()  # a start while a drain ran: run once more
         self._started: list[threading.Thread] = []
+        # The probe works the signals side by side: several may start a drain at once.
+        self._started_lock = threading.Lock()
 
     def probe(self) -> None:
         """One probe cycle (the scheduler runs it every retry_interval)."""
@@ -58,10 +60,13 @@ class LocalOperations:
     def start_drain(self, signal: Signal) -> None:
         log.info("%s is back on an OTLP level: starting the drain", signal)
         thread = threading.Thread(target=self.drain, name="drain-now", daemon=True)
-        self._started = [t for t in self._started if t.is_alive()] + [thread]
-        thread.start()
+        with self._started_lock:
+            self._started = [t for t in self._started if t.is_alive()] + [thread]
+            thread.start()
 
     def join(self, timeout: float = DRAIN_BUDGET_SECONDS) -> None:
         """Wait for drains the probe started, so none outlives the AWS emulator."""
-        for thread in self._started:
+        with self._started_lock:
+            started = list(self._started)
+        for thread in started:
             thread.join(timeout)
