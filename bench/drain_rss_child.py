@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import gzip
-import importlib.util
 import json
 import sys
 import time
@@ -25,49 +24,37 @@ from typing import Any
 
 import orjson
 
-DRAIN_APP = Path(__file__).resolve().parents[1] / "functions" / "drain" / "app.py"
-
-
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    return 0
+from bench.child_process import load_handler, status_kib
 
 
 def worker(event_file: str, result_file: str) -> None:
-    spec = importlib.util.spec_from_file_location("app", DRAIN_APP)
-    assert spec is not None and spec.loader is not None
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
+    app = load_handler("drain")
     from otlp_failover_dev.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
 
-    cold = _status_kib("VmRSS")
+    cold = status_kib("VmRSS")
     event = json.loads(Path(event_file).read_bytes())
     started = time.perf_counter()
     reply = app.lambda_handler(event, LambdaContext("drain", "rss", time.monotonic() + 900))
     elapsed = time.perf_counter() - started
-    # VmHWM, not ru_maxrss: Linux carries the parent's peak into a child's ru_maxrss at
-    # exec, so it would count the bench's own payloads.
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     result = {"reply": reply, "peak_kib": peak, "cold_kib": cold, "s": elapsed}
     Path(result_file).write_text(json.dumps(result))
 
 
 def _step(name: str, run: Callable[[], Any], steps: list[dict[str, Any]]) -> Any:
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
-    before = _status_kib("VmRSS")
+    before = status_kib("VmRSS")
     started = time.perf_counter()
     value = run()
     elapsed = time.perf_counter() - started
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     steps.append(
         {
             "step": name,
             "rss_before_mib": round(before / 1024, 1),
             "peak_mib": round(peak / 1024, 1),
             "peak_above_before_mib": round((peak - before) / 1024, 1),
-            "held_after_mib": round((_status_kib("VmRSS") - before) / 1024, 1),
+            "held_after_mib": round((status_kib("VmRSS") - before) / 1024, 1),
             "s": round(elapsed, 2),
         }
     )

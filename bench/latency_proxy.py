@@ -4,7 +4,8 @@ moto answers in well under a millisecond of network time; S3 across a region's n
 answers tens of milliseconds later. Put in front of moto (boto3 finds it through
 ``AWS_ENDPOINT_URL_S3``), it makes the drain's reads wait as they wait on AWS, so a bench
 can tell a drain bound by latency from one bound by CPU. It is the chaos fault proxy's
-kind (``otlp_failover_dev.chaos.proxy``) cut down to that one job, with one keep-alive
+kind (``otlp_failover_dev.chaos.proxy``, whose header rules it shares through
+``otlp_failover_dev.http_relay``) cut down to that one job, with one keep-alive
 upstream connection per client connection, so the emulator is not handed a new connection
 per request (which would add CPU of its own to what is measured).
 
@@ -24,10 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-# Connection-level headers belong to one hop; the proxy sets its own Content-Length.
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "content-length", "expect", "te", "upgrade"}
-)
+from otlp_failover_dev.http_relay import end_to_end, send_reply
+
 UPSTREAM_TIMEOUT = 60.0
 
 
@@ -96,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(
         self, proxy: LatencyProxy, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers = dict(end_to_end(self.headers.items()))
         headers["Host"] = proxy.upstream_netloc
         for attempt in (1, 2):  # the kept connection may have been closed by the upstream
             connection = self._connection(proxy, fresh=attempt == 2)
@@ -108,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if attempt == 2:
                     raise
                 continue
-            kept = [(k, v) for k, v in reply.getheaders() if k.lower() not in _HOP_BY_HOP]
+            kept = end_to_end(reply.getheaders())
             return reply.status, kept, data
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
@@ -124,14 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._upstream
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in ("server", "date"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        send_reply(self, status, headers, body)
 
     def finish(self) -> None:
         super().finish()

@@ -31,11 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
+from otlp_failover_dev.http_relay import end_to_end, send_reply
+
 KINDS = ("forward", "refuse", "reset", "answer", "hang")
-# Connection-level headers belong to one hop; the proxy sets its own Content-Length.
-_HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "content-length", "expect", "te", "upgrade"}
-)
 UPSTREAM_TIMEOUT = 30.0
 HANG_LIMIT = 3600.0
 
@@ -192,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         if upstream is None:
             return self._send(502, [("Content-Type", "text/plain")], b"no upstream yet")
         target = urlsplit(upstream)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        headers = dict(end_to_end(self.headers.items()))
         headers["Host"] = target.netloc
         connection = http.client.HTTPConnection(
             target.hostname or "127.0.0.1",
@@ -207,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._abort()
         finally:
             connection.close()
-        kept = [(k, v) for k, v in reply.getheaders() if k.lower() not in _HOP_BY_HOP]
+        kept = end_to_end(reply.getheaders())
         return self._send(reply.status, kept, data)
 
     def _body(self) -> bytes:
@@ -222,14 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in ("server", "date"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        send_reply(self, status, headers, body)
 
     def _abort(self) -> None:
         # SO_LINGER 0: close() sends a TCP RST, as when a load balancer drops a connection.
