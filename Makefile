@@ -52,8 +52,9 @@ test-unit: install
 test-functional: install  ## four workers: the tier mostly waits on local servers, not the CPU
 	$(PYTEST) tests/functional -q -n 4
 
+# A stack's thread that dies with an exception (a drain outliving its stack) fails the tier.
 test-e2e: install  ## two workers: the tests mostly wait on outages, probes and drains
-	$(PYTEST) tests/e2e -q -n 2
+	$(PYTEST) tests/e2e -q -n 2 -W error::pytest.PytestUnhandledThreadExceptionWarning
 
 test-fuzz: install  ## a short fuzz pass: the seeds plus a few hundred generated requests
 	$(PYTEST) tests/fuzz -q

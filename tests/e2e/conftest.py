@@ -88,7 +88,11 @@ def start_stack() -> Iterator[StackFactory]:
 
 def stop(stack: LocalStack) -> None:
     """Stop a stack and drop its table: moto's state outlives the stack for the whole
-    process, and tiers run after this one list tables (``ListTables`` pages at 100)."""
+    process, and tiers run after this one list tables (``ListTables`` pages at 100). The
+    probe and the drains stop first: one still running would read a table that is gone."""
+    stack.scheduler.stop()
+    if stack.operations is not None:
+        stack.operations.join()
     if stack.aws is not None:
         stack.aws.dynamodb().delete_table(TableName=stack.config.table_name)
     stack.stop()
