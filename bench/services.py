@@ -23,7 +23,8 @@ import requests
 
 from otlp_failover.runtime import Runtime
 from otlp_failover.settings import environment as settings
-from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.template import Template
 
 REPO = Path(__file__).resolve().parents[1]
 INGEST_APP = REPO / "functions" / "ingest" / "app.py"

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
+from otlp_failover_dev.local.template import Template
 from tests.artifact import interpreter as interpreters
 from tests.artifact.build import Artifacts, BuildError, build
 from tests.artifact.deployment import Deployment

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 # The emulator's reader of CloudFormation short tags (!Ref, !Sub, ...): one reader for both.
-from otlp_failover_dev.local.aws import Template, _TemplateLoader
+from otlp_failover_dev.local.template import Template
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class DeployedTemplate:
         """``parameters``: overrides of the parameters' defaults; ``resources``: logical id ->
         what ``!Ref`` of that resource gives (table and bucket names, a secret's ARN)."""
         text = path.read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader subclass
+        raw = Template.document(text)
         parsed = Template.parse(text)
         unknown = set(parameters) - set(parsed.parameters)
         if unknown:

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from otlp_failover.settings import environment as settings
-from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
+from otlp_failover_dev.local.template import Template
 from tests.functional.gateway import TOKEN, Gateway
 
 

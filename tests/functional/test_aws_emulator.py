@@ -13,7 +13,8 @@ import boto3
 import pytest
 
 from otlp_failover.aws.secrets import SecretReader
-from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.aws import AwsEmulator
+from otlp_failover_dev.local.template import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -18,9 +18,9 @@ import pytest
 
 from otlp_failover.settings import environment as settings
 from otlp_failover_dev.local._payload import LambdaContext, build_event
-from otlp_failover_dev.local.aws import Template
 from otlp_failover_dev.local.backend import OtlpBackend
 from otlp_failover_dev.local.stack import load_module
+from otlp_failover_dev.local.template import Template
 from tests.functional.gateway import TOKEN
 from tests.functional.test_ingest import spans
 

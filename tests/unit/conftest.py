@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from otlp_failover_dev.local.template import Template
 
 
 class NetworkUsedError(AssertionError):
@@ -23,3 +26,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", _refuse)
     yield
+
+
+@pytest.fixture(scope="session")
+def template(repo_root: Path) -> dict[str, Any]:
+    """template.yaml as a mapping, its short tags (!Ref, !Sub ...) in their JSON form."""
+    return Template.document((repo_root / "template.yaml").read_text(encoding="utf-8"))

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from otlp_failover.errors import ConfigError
 from otlp_failover.metrics import DEAD_LETTERED
 from otlp_failover.settings.chain import DEFAULT_BACKUP_SHARDS, FailoverConfig
 from otlp_failover.settings.drain_budget import check_drain_budget
 from otlp_failover.settings.environment import BACKUP_SHARDS, DRAIN_CONCURRENCY, Settings
-from otlp_failover_dev.local.aws import _TemplateLoader
 
 BASE = {"STATE_TABLE": "t", "PRIMARY_ENDPOINT": "https://otlp.example.com", "BACKUP_BUCKET": "b"}
-
-
-@pytest.fixture(scope="module")
-def template(repo_root: Path) -> dict[str, Any]:
-    text = (repo_root / "template.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader
-    return loaded
 
 
 def chain(**s3: object) -> FailoverConfig:

@@ -11,18 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-from otlp_failover_dev.local.aws import _TemplateLoader
 
 FULL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-failover/primary-headers-AbC123"
-
-
-@pytest.fixture(scope="module")
-def template(repo_root: Path) -> dict[str, Any]:
-    text = (repo_root / "template.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader
-    return loaded
 
 
 def test_the_chain_reaches_every_function(template: dict[str, Any]) -> None:

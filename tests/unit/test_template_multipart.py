@@ -3,20 +3,7 @@ failed one, decrypt its parts under SSE-KMS, and the bucket removes any left beh
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import pytest
-import yaml
-
-from otlp_failover_dev.local.aws import _TemplateLoader
-
-
-@pytest.fixture(scope="module")
-def template(repo_root: Path) -> dict[str, Any]:
-    text = (repo_root / "template.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader
-    return loaded
 
 
 def ingest_statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

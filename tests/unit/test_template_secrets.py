@@ -4,23 +4,12 @@ grant matches), and kms:Decrypt through Secrets Manager wherever the secrets are
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-from otlp_failover_dev.local.aws import _TemplateLoader
 
 HEADER_PARAMETERS = ("PrimaryHeadersSecretArn", "SecondaryHeadersSecretArn")
 FULL = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp/primary-headers-AbC123"
-
-
-@pytest.fixture(scope="module")
-def template(repo_root: Path) -> dict[str, Any]:
-    text = (repo_root / "template.yaml").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader
-    return loaded
 
 
 @pytest.mark.parametrize("parameter", HEADER_PARAMETERS)

@@ -34,9 +34,10 @@ from otlp_failover_dev.local.apigw import (
     LocalRequest,
     LocalResponse,
 )
-from otlp_failover_dev.local.aws import AwsEmulator, Template
+from otlp_failover_dev.local.aws import AwsEmulator
 from otlp_failover_dev.local.backend import OtlpBackend
 from otlp_failover_dev.local.operations import LocalOperations
+from otlp_failover_dev.local.template import Template
 
 log = logging.getLogger(__name__)
 
