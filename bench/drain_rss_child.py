@@ -24,20 +24,17 @@ from typing import Any
 
 import orjson
 
-from bench.child_process import load_handler, status_kib
+from bench.child_process import run_cold, status_kib
 
 
 def worker(event_file: str, result_file: str) -> None:
-    app = load_handler("drain")
-    from otlp_failover_dev.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
-
-    cold = status_kib("VmRSS")
-    event = json.loads(Path(event_file).read_bytes())
-    started = time.perf_counter()
-    reply = app.lambda_handler(event, LambdaContext("drain", "rss", time.monotonic() + 900))
-    elapsed = time.perf_counter() - started
-    peak = status_kib("VmHWM")
-    result = {"reply": reply, "peak_kib": peak, "cold_kib": cold, "s": elapsed}
+    run = run_cold("drain", event_file, timeout=900)
+    result = {
+        "reply": run.reply,
+        "peak_kib": run.peak_kib,
+        "cold_kib": run.cold_kib,
+        "s": run.seconds,
+    }
     Path(result_file).write_text(json.dumps(result))
 
 

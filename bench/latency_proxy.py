@@ -21,19 +21,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from otlp_failover_dev.http_relay import end_to_end, send_reply
+from otlp_failover_dev.http_relay import RelayServer, end_to_end, send_reply
 
 UPSTREAM_TIMEOUT = 60.0
 
 
-class LatencyProxy(ThreadingHTTPServer):
+class LatencyProxy(RelayServer):
     """Serves on ``127.0.0.1`` (port 0: any free one); ``sleep`` is how the delay is spent."""
-
-    daemon_threads = True
 
     def __init__(
         self,
@@ -56,11 +54,6 @@ class LatencyProxy(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client closing its connection is routine here; anything else is shown.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
-from bench.child_process import load_handler, status_kib
+from bench.child_process import run_cold
 
 
 def main() -> None:
     event_file, result_file = sys.argv[1], sys.argv[2]
-    app = load_handler("ingest")
-    from otlp_failover_dev.local._payload import LambdaContext  # noqa: PLC0415 - stdlib only
-
-    cold = status_kib("VmRSS")
-    event = json.loads(Path(event_file).read_bytes())
-    started = time.perf_counter()
-    reply = app.lambda_handler(event, LambdaContext("ingest", "rss", time.monotonic() + 30))
-    elapsed = time.perf_counter() - started
-    peak = status_kib("VmHWM")
-    result = {"status": reply["statusCode"], "peak_kib": peak, "cold_kib": cold, "s": elapsed}
+    run = run_cold("ingest", event_file, timeout=30)
+    status = run.reply["statusCode"]
+    result = {
+        "status": status,
+        "peak_kib": run.peak_kib,
+        "cold_kib": run.cold_kib,
+        "s": run.seconds,
+    }
     Path(result_file).write_text(json.dumps(result))
 
 

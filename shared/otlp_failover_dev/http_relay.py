@@ -3,8 +3,10 @@ proxy (``chaos/proxy.py``) and the bench's latency proxy (``bench/latency_proxy.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 # Connection-level headers belong to one hop; the proxy sets its own Content-Length.
 HOP_BY_HOP = frozenset(
@@ -30,3 +32,14 @@ def send_reply(
     handler.end_headers()
     if handler.command != "HEAD":
         handler.wfile.write(body)
+
+
+class RelayServer(ThreadingHTTPServer):
+    """A threaded server for which a connection closed early is routine (a client giving
+    up, a reset the proxy made itself): only other errors are printed."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)

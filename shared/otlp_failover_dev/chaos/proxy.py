@@ -22,16 +22,15 @@ from __future__ import annotations
 import http.client
 import socket
 import struct
-import sys
 import threading
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
-from otlp_failover_dev.http_relay import end_to_end, send_reply
+from otlp_failover_dev.http_relay import RelayServer, end_to_end, send_reply
 
 KINDS = ("forward", "refuse", "reset", "answer", "hang")
 UPSTREAM_TIMEOUT = 30.0
@@ -148,17 +147,10 @@ class FaultProxy:
             self._server = None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(RelayServer):
     def __init__(self, address: tuple[str, int], proxy: FaultProxy) -> None:
         super().__init__(address, _Handler)
         self.proxy = proxy
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients giving up and connections the proxy itself reset are the point here.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
